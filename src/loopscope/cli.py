@@ -1,0 +1,187 @@
+"""The ``loopscope`` command.  Thin: parse arguments, call the API, render with Rich.
+
+Every command that reads a ledger takes an optional PATH (the bundled ``ai-2025`` dataset when
+left out).  Problems with the input are printed as ``file:line: entity id: field: message`` and
+exit with status 1; no traceback reaches the user.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from ._version import __version__
+
+app = typer.Typer(
+    name="loopscope",
+    help="Make circular financing visible and measurable: a sourced deal ledger of who pays whom.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+PathArg = Annotated[
+    Optional[Path],
+    typer.Argument(help="Ledger: a YAML file or folder, a JSON file, or a folder of CSV files. Default: the bundled ai-2025 dataset.",
+                   show_default=False),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"loopscope {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+) -> None:
+    """loopscope: who pays whom, and how much of it goes round in circles."""
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not a date (expected YYYY-MM-DD)") from None
+
+
+def _load(path: Path | None, as_of: str | None = None):
+    from .ledger import Ledger, LedgerError
+
+    day = _parse_date(as_of)
+    try:
+        ledger = Ledger.read(path)
+    except LedgerError as exc:
+        for problem in exc.problems:
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        count = len(exc.problems)
+        errors.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {path or 'ai-2025'}")
+        raise typer.Exit(1) from None
+    return ledger.as_of(day) if day else ledger
+
+
+@app.command()
+def show(
+    path: PathArg = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Show the ledger as it stood on this date (YYYY-MM-DD).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the stable JSON document instead of tables.")] = False,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the tables: en or de.")] = "en",
+) -> None:
+    """Show parties and deals as tables, or as JSON (the stable machine interface)."""
+    from .ledger.view import ledger_view
+
+    ledger = _load(path, as_of)
+    if as_json:
+        sys.stdout.write(json.dumps(ledger_view(ledger), ensure_ascii=False, indent=2) + "\n")
+        return
+    from .display import amount as show_amount
+    from .display import money
+
+    if lang not in ("en", "de"):
+        raise typer.BadParameter("expected en or de", param_hint="--lang")
+    de = lang == "de"
+    counts: dict[str, list[int]] = {p.id: [0, 0] for p in ledger.parties}
+    for deal in ledger.deals:
+        counts[deal.src][0] += 1
+        counts[deal.dst][1] += 1
+    parties = Table(title="Parteien" if de else "Parties", title_justify="left")
+    for column in (["ID", "Name", "Art", "Ticker", "Land", "Deals aus/ein"] if de else
+                   ["id", "name", "kind", "ticker", "country", "deals out/in"]):
+        parties.add_column(column)
+    for party in ledger.parties:
+        out, inn = counts[party.id]
+        parties.add_row(party.id, party.name, party.kind, party.ticker or "", party.country or "", f"{out}/{inn}")
+    console.print(parties)
+
+    deals = Table(title="Deals", title_justify="left")
+    for column in (["ID", "Art", "von → an", "Betrag", "angekündigt", "Status", "Quellen"] if de else
+                   ["id", "kind", "from → to", "amount", "announced", "status", "sources"]):
+        deals.add_column(column, overflow="fold")
+    for deal in sorted(ledger.deals, key=lambda d: (d.announced, d.id)):
+        deals.add_row(deal.id, deal.kind, f"{deal.src} → {deal.dst}", show_amount(deal.amount, lang),
+                      deal.announced.isoformat(), deal.status, str(len(deal.sources)))
+    console.print(deals)
+
+    flows = ledger.flows()
+    live = flows["amount_usd"].notna()
+    exact = flows["amount_kind"] == "exact"
+    undisclosed = sum(1 for d in ledger.deals if not d.amount.disclosed)
+    when = f" as of {ledger.as_of_date}" if ledger.as_of_date else ""
+    total = money(flows.loc[live, "amount_usd"].sum(), lang=lang)
+    low, high = money(flows["low_usd"].sum(), lang=lang), money(flows["high_usd"].sum(), lang=lang)
+    uncertain = money(flows.loc[live & ~exact, "amount_usd"].sum(), lang=lang)
+    if de:
+        console.print(f"{len(ledger.parties)} Parteien, {len(ledger.deals)} Deals{' zum ' + str(ledger.as_of_date) if ledger.as_of_date else ''}; "
+                      f"Bruttovolumen der laufenden Deals {total} (Spanne {low} bis {high}; davon {uncertain} geschätzt oder 'bis zu'; "
+                      f"{undisclosed} Beträge nicht offengelegt).")
+    else:
+        console.print(f"{len(ledger.parties)} parties, {len(ledger.deals)} deals{when}; gross volume of live deals {total} "
+                      f"(range {low} to {high}; {uncertain} of it estimated or 'up to'; {undisclosed} amounts undisclosed).")
+
+
+@app.command()
+def validate(path: PathArg = None) -> None:
+    """Check a ledger: exit 0 with a one-line summary, or 1 listing every problem."""
+    ledger = _load(path)
+    sources = sum(len(d.sources) for d in ledger.deals) + sum(len(f.sources) for f in ledger.figures)
+    console.print(f"[green]valid[/green]: {path or 'ai-2025'}: {len(ledger.parties)} parties, {len(ledger.deals)} deals, "
+                  f"{len(ledger.figures)} figures, {len(ledger.rates)} rates, {sources} sources", highlight=False)
+
+
+@app.command()
+def convert(
+    source: Annotated[Path, typer.Argument(help="The ledger to read (any format).")],
+    target: Annotated[Path, typer.Argument(help="Where to write: x.yaml, x.json, or a folder (YAML, or CSV with --to csv).")],
+    to: Annotated[Optional[str], typer.Option("--to", help="Format to write: yaml, json or csv. Default: from the target's suffix.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing target.")] = False,
+) -> None:
+    """Convert a ledger between YAML, JSON and CSV, losing nothing."""
+    from .ledger.files import target_format
+
+    ledger = _load(source)
+    if target.exists() and not force and (target.is_file() or any(target.iterdir())):
+        errors.print(f"{target}: exists; use --force to overwrite")
+        raise typer.Exit(2)
+    try:
+        fmt = target_format(target, to)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--to") from None
+    written = ledger.save(target, fmt)
+    console.print(f"wrote {len(ledger.deals)} deals, {len(ledger.parties)} parties, {len(ledger.figures)} figures as {fmt} "
+                  f"to {target} ({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)
+
+
+@app.command()
+def schema(
+    which: Annotated[str, typer.Argument(help="'view' (the document of show --json) or 'ledger' (the JSON storage format).")] = "view",
+) -> None:
+    """Print a JSON Schema generated from the data model."""
+    from .ledger.view import ledger_schema, view_schema
+
+    if which not in ("view", "ledger"):
+        raise typer.BadParameter("expected view or ledger", param_hint="WHICH")
+    document = view_schema() if which == "view" else ledger_schema()
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+def main() -> None:
+    """Entry point: run the app; turn unexpected OS errors into one clean line."""
+    try:
+        app()
+    except (OSError, ValueError) as exc:  # e.g. permission denied, disk full
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(2)

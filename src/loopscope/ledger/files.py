@@ -1,0 +1,111 @@
+"""Finding, reading and writing ledgers on disk in every format.
+
+=================  ==========================================================
+path               format
+=================  ==========================================================
+``x.yaml``         one YAML file (canonical, hand-edited)
+folder of yaml     every ``*.yaml``/``*.yml`` below it, in path order
+``x.json``         one JSON file
+folder with csv    ``parties.csv``, ``deals.csv``, ``figures.csv``, ``sources.csv``, ``rates.csv``
+=================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from . import csv_format, json_format, yaml_format
+from .build import Built, RawDocument, build
+from .problems import LedgerError, Problem
+
+FORMATS = ("yaml", "json", "csv")
+
+
+def bundled_path(name: str = "ai-2025") -> Path:
+    """The folder of a dataset that ships with loopscope."""
+    return Path(__file__).resolve().parent.parent / "data" / name
+
+
+def detect_format(path: Path) -> str:
+    """The format of an existing ledger path."""
+    if path.is_dir():
+        if any((path / name).exists() for name in csv_format.FILES.values()):
+            return "csv"
+        return "yaml"
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".json":
+        return "json"
+    raise LedgerError([Problem(str(path), None, None, None, None,
+                               "unknown ledger format (expected a .yaml or .json file, or a folder of YAML or CSV files)")])
+
+
+def read(path: Path | str, display: str | None = None) -> tuple[Built, dict[str, str]]:
+    """Read and validate a ledger; returns the entities and, for YAML folders, each file's name
+    relative to the folder (so that saving writes entities back where they came from)."""
+    path = Path(path)
+    display = display or str(path)
+    if not path.exists():
+        raise LedgerError([Problem(display, None, None, None, None, "no such file or folder")])
+    fmt = detect_format(path)
+    relative: dict[str, str] = {}
+    documents: list[RawDocument] = []
+    if fmt == "csv":
+        documents = csv_format.read_folder(path, display)
+    elif path.is_dir():
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+        if not files:
+            raise LedgerError([Problem(display, None, None, None, None, "folder holds no .yaml or .csv ledger files")])
+        for file in files:
+            name = file.relative_to(path).as_posix()
+            shown = f"{display.rstrip('/')}/{name}"
+            relative[shown] = name
+            documents.append(_read_text_file(file, shown, yaml_format.read_text))
+    else:
+        reader = yaml_format.read_text if fmt == "yaml" else json_format.read_text
+        documents.append(_read_text_file(path, display, reader))
+    return build(documents), relative
+
+
+def _read_text_file(path: Path, display: str, reader) -> RawDocument:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return RawDocument(display, {}, lambda _: None, problems=[
+            Problem(display, None, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
+    return reader(text, display)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write a text file so that a crash leaves either the old or the new file, never half of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def target_format(path: Path, fmt: str | None) -> str:
+    """The format to write ``path`` in: given, or from the suffix (a folder is YAML unless told)."""
+    if fmt is not None:
+        if fmt not in FORMATS:
+            raise ValueError(f"unknown format {fmt!r} (expected one of: {', '.join(FORMATS)})")
+        return fmt
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        return "yaml"
+    if suffix == ".json":
+        return "json"
+    if path.is_dir() and any((path / name).exists() for name in csv_format.FILES.values()):
+        return "csv"
+    return "yaml"
