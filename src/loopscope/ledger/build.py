@@ -124,7 +124,7 @@ def build(documents: list[RawDocument]) -> Built:
     problems: list[Problem] = []
     entities: dict[str, list[Model]] = {name: [] for name in SECTIONS}
     origins: dict[tuple[str, str], str] = {}
-    first_seen: dict[tuple[str, str], tuple[str, int | None]] = {}
+    first_seen: dict[tuple[str, str], tuple[RawDocument, int]] = {}
     raw: dict[str, list[tuple[RawDocument, int, dict, str, bool]]] = {name: [] for name in SECTIONS}
 
     for doc in documents:
@@ -153,15 +153,15 @@ def build(documents: list[RawDocument]) -> Built:
                 ident = entity_key(section, entity) if entity is not None else key
                 if ident is None:
                     continue
-                line = doc.where((section, index))[1]
                 if (section, ident) in first_seen:
-                    other_file, other_line = first_seen[(section, ident)]
+                    other_doc, other_index = first_seen[(section, ident)]
+                    other_file, other_line = other_doc.where((section, other_index))
                     at = other_file if other_line is None else f"{other_file}:{other_line}"
                     field_name = "id" if section != "rates" else "date"
                     problems.append(Problem(*doc.where((section, index, field_name)), noun, ident, field_name,
                                             f"duplicate {noun} (first defined at {at})"))
                     continue
-                first_seen[(section, ident)] = (doc.file, line)
+                first_seen[(section, ident)] = (doc, index)  # its line is looked up only if needed
                 raw[section].append((doc, index, record, ident, entity is not None))
                 if entity is not None:
                     origins[(section, ident)] = doc.file

@@ -61,7 +61,8 @@ class Ledger:
         """Read and validate a ledger (the bundled ``ai-2025`` dataset when ``path`` is None)."""
         source = Path(path) if path is not None else bundled_path()
         built, relative = read(source, str(path) if path is not None else "ai-2025")
-        origins = {key: relative.get(file, Path(file).name) for key, file in built.origins.items()}
+        names = {file: relative.get(file) or Path(file).name for file in set(built.origins.values())}
+        origins = {key: names[file] for key, file in built.origins.items()}
         e = built.entities
         return cls(e["parties"], e["deals"], e["figures"], e["rates"], origins=origins)
 
