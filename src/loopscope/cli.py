@@ -28,6 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
+    console.width = max(console.width, 160)
 errors = Console(stderr=True)
 
 PathArg = Annotated[
@@ -110,7 +112,7 @@ def show(
     deals = Table(title="Deals", title_justify="left")
     for column in (["ID", "Art", "von → an", "Betrag", "angekündigt", "Status", "Quellen"] if de else
                    ["id", "kind", "from → to", "amount", "announced", "status", "sources"]):
-        deals.add_column(column, overflow="fold")
+        deals.add_column(column, overflow="fold", no_wrap=column in ("id", "ID", "announced", "angekündigt"))
     for deal in sorted(ledger.deals, key=lambda d: (d.announced, d.id)):
         deals.add_row(deal.id, deal.kind, f"{deal.src} → {deal.dst}", show_amount(deal.amount, lang),
                       deal.announced.isoformat(), deal.status, str(len(deal.sources)))

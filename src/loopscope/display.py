@@ -56,6 +56,10 @@ def amount(a: Amount, lang: str = "en") -> str:
         return f"{words['up_to']} {text}"
     if a.kind == "estimate":
         text = f"{words['about']} {text}"
-        if a.low is not None or a.high is not None:
+        if a.low is not None and a.high is not None:
             text += f" ({money(a.low, a.currency, lang)}–{money(a.high, a.currency, lang)})"
+        elif a.low is not None:
+            text += f" (≥ {money(a.low, a.currency, lang)})"
+        elif a.high is not None:
+            text += f" (≤ {money(a.high, a.currency, lang)})"
     return text

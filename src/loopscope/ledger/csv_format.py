@@ -203,7 +203,8 @@ def _locator(section, lines, records, source_lines, source_file):
 
 def _read(path: FsPath, display: str, problems: list[Problem]) -> str | None:
     try:
-        return path.read_text(encoding="utf-8-sig")
+        with open(path, encoding="utf-8-sig", newline="") as handle:  # keep \r inside quoted cells
+            return handle.read()
     except UnicodeDecodeError as exc:
         problems.append(Problem(display, None, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
         return None
@@ -241,11 +242,11 @@ def dump(sections: dict[str, list[dict]]) -> dict[str, str]:
     """The CSV files (name → text) for the given sections."""
     out: dict[str, str] = {}
     sources = io.StringIO()
-    source_writer = csv.writer(sources, lineterminator="\n")
+    source_writer = csv.writer(sources, lineterminator="\r\n")
     source_writer.writerow(SOURCE_COLUMNS)
     for section, name in FILES.items():
         buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
+        writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([c for c, _, _ in COLUMNS[section]])
         for record in sections.get(section, []):
             writer.writerow([_cell(_get(record, target), enc) for _, target, enc in COLUMNS[section]])

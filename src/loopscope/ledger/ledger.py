@@ -61,8 +61,8 @@ class Ledger:
         """Read and validate a ledger (the bundled ``ai-2025`` dataset when ``path`` is None)."""
         source = Path(path) if path is not None else bundled_path()
         built, relative = read(source, str(path) if path is not None else "ai-2025")
-        names = {file: relative.get(file) or Path(file).name for file in set(built.origins.values())}
-        origins = {key: names[file] for key, file in built.origins.items()}
+        # only entities of a YAML folder remember their file; other formats have no per-entity files
+        origins = {key: relative[file] for key, file in built.origins.items() if file in relative}
         e = built.entities
         return cls(e["parties"], e["deals"], e["figures"], e["rates"], origins=origins)
 
@@ -100,7 +100,7 @@ class Ledger:
         for section, entities in (("parties", self.parties), ("deals", self.deals),
                                   ("figures", self.figures), ("rates", self.rates)):
             for entity in entities:
-                name = self.origins.get((section, entity_key(section, entity)), f"{section}.yaml")
+                name = self.origins.get((section, entity_key(section, entity))) or f"{section}.yaml"
                 files.setdefault(name, {s: [] for s in ("parties", "deals", "figures", "rates")})
                 files[name][section].append(to_record(entity))
         written = []
