@@ -37,6 +37,9 @@ class RawDocument:
     text: bool = False
     problems: list[Problem] = field(default_factory=list)
     field_names: Callable[[str, Path], str] | None = None
+    #: (section, index, field) the reader already reported (a cell it could not decode): the model's
+    #: "missing" message for the same field would only repeat it
+    reported: set[tuple[str, int, str]] = field(default_factory=set)
 
 
     def where(self, path: Path) -> tuple[str, int | None]:
@@ -144,6 +147,8 @@ def build(documents: list[RawDocument]) -> Built:
                 except ValidationError as exc:
                     for error in exc.errors():
                         loc, message = _message(error)
+                        if loc and (section, index, loc[0]) in doc.reported:
+                            continue
                         if error["type"] == "extra_forbidden":
                             allowed = _known_fields(model, loc)
                             if allowed:
@@ -192,9 +197,6 @@ def _cross_references(raw: dict[str, list[tuple[RawDocument, int, dict, str, boo
             party = text(record.get(name))
             if party is not None and party not in parties:
                 report(doc, "deals", index, ident, (name,), f"unknown party {party!r}")
-        if not valid and text(record.get("from")) is not None and record.get("from") == record.get("to"):
-            # the model reports this itself, but only once the rest of the record is valid
-            report(doc, "deals", index, ident, ("to",), f"a deal from a party to itself ({record['from']})")
         successor = text(record.get("superseded_by"))
         if successor is not None and successor not in deals:
             report(doc, "deals", index, ident, ("superseded_by",), f"unknown deal {successor!r}")

@@ -20,7 +20,7 @@ from typing import Any
 from .build import Path, RawDocument
 from .problems import Problem
 from .records import jsonable
-from .yaml_format import format_number
+from .numbers import format_number
 
 # (column, path into the record, how the cell is encoded)
 COLUMNS: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
@@ -91,6 +91,7 @@ def read_folder(folder: FsPath, display: str) -> list[RawDocument]:
     lines: dict[str, list[int]] = {}
     source_lines: dict[tuple[str, str], list[int]] = {}
     files: dict[str, str] = {}
+    reported: set[tuple[str, int, str]] = set()
 
     for section, name in FILES.items():
         path = folder / name
@@ -123,6 +124,7 @@ def read_folder(folder: FsPath, display: str) -> list[RawDocument]:
                         value = json.loads(cell)
                     except json.JSONDecodeError as exc:
                         ident = record.get("id")
+                        reported.add((section, len(sections[section]), target[0]))
                         problems.append(Problem(files[section], line, section[:-1] if section != "parties" else "party",
                                                 ident, column, f"not valid JSON ({exc.msg} at character {exc.pos})"))
                         continue
@@ -180,6 +182,7 @@ def read_folder(folder: FsPath, display: str) -> list[RawDocument]:
             text=True,
             problems=[p for p in problems if p.file == files[section]],
             field_names=_column_name,
+            reported={r for r in reported if r[0] == section},
         ))
     documents[0].problems.extend(p for p in problems if p.file not in files.values())
     return documents
@@ -202,12 +205,12 @@ def _locator(section, lines, records, source_lines, source_file):
 
 
 def _read(path: FsPath, display: str, problems: list[Problem]) -> str | None:
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:  # keep \r inside quoted cells
-            return handle.read()
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(display, None, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-        return None
+    from .files import read_text_file
+
+    text, problem = read_text_file(path, display)
+    if problem is not None:
+        problems.append(problem)
+    return text
 
 
 # ---------------------------------------------------------------------------------------------

@@ -84,12 +84,20 @@ def _read(path: Path, display: str | None) -> tuple[Built, dict[str, str]]:
     return build(documents), relative
 
 
-def _read_text_file(path: Path, display: str, reader) -> RawDocument:
+def read_text_file(path: Path, display: str) -> tuple[str | None, Problem | None]:
+    """A file's text (UTF-8, optional BOM, line ends untouched), or the problem that prevents it."""
+    data = path.read_bytes()
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
-        return RawDocument(display, {}, lambda _: None, problems=[
-            Problem(display, None, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")])
+        line = data.count(b"\n", 0, exc.start) + 1
+        return None, Problem(display, line, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
+
+
+def _read_text_file(path: Path, display: str, reader) -> RawDocument:
+    text, problem = read_text_file(path, display)
+    if problem is not None:
+        return RawDocument(display, {}, lambda _: None, problems=[problem])
     return reader(text, display)
 
 

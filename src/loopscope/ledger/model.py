@@ -22,10 +22,12 @@ from pydantic import (
     Field,
     ValidationInfo,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from .numbers import format_number as _n
 from .vocabulary import (
     AMOUNT_KINDS,
     CURRENCIES,
@@ -98,7 +100,7 @@ def _parse_number(value: Any, info: ValidationInfo) -> float:
 
 def _positive(number: float) -> float:
     if number <= 0:
-        raise _fail(f"must be positive, got {number:g}")
+        raise _fail(f"must be positive, got {_n(number)}")
     return number
 
 
@@ -145,6 +147,13 @@ def _choice(options: tuple[str, ...] | dict, what: str):
     return check
 
 
+def _country(value: Any) -> str:
+    value = _text(value)
+    if not re.match(r"^[A-Z]{2}$", value):
+        raise _fail(f"{value!r} is not an ISO 3166 alpha-2 country code (e.g. US, JP)")
+    return value
+
+
 def _text_list(value: Any) -> list[str]:
     if not isinstance(value, list):
         raise _fail(f"expected a list of text, got {_describe(value)}")
@@ -162,6 +171,7 @@ Positive = Annotated[
 ]
 Text = Annotated[str, BeforeValidator(_text), WithJsonSchema({"type": "string", "minLength": 1})]
 Id = Annotated[str, BeforeValidator(_identifier), WithJsonSchema({"type": "string", "pattern": ID_PATTERN.pattern})]
+Country = Annotated[str, BeforeValidator(_country), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$"})]
 Url = Annotated[str, BeforeValidator(_url), WithJsonSchema({"type": "string", "format": "uri", "pattern": "^https?://"})]
 Currency = Annotated[str, BeforeValidator(_currency), _enum(sorted(CURRENCIES))]
 AmountKind = Annotated[str, BeforeValidator(_choice(AMOUNT_KINDS, "amount kind")), _enum(AMOUNT_KINDS)]
@@ -210,11 +220,11 @@ def _check_bounds(value: float | None, low: float | None, high: float | None, ki
     if kind == "up_to" and high is not None:
         raise ValueError("an 'up to' amount has no high: its value is the upper bound")
     if low is not None and high is not None and low > high:
-        raise ValueError(f"low ({low:g}) is greater than high ({high:g})")
+        raise ValueError(f"low ({_n(low)}) is greater than high ({_n(high)})")
     if value is not None and low is not None and low > value:
-        raise ValueError(f"low ({low:g}) is greater than the value ({value:g})")
+        raise ValueError(f"low ({_n(low)}) is greater than the value ({_n(value)})")
     if value is not None and high is not None and value > high:
-        raise ValueError(f"the value ({value:g}) is greater than high ({high:g})")
+        raise ValueError(f"the value ({_n(value)}) is greater than high ({_n(high)})")
 
 
 class Amount(Model):
@@ -419,14 +429,8 @@ class Party(Model):
     kind: PartyKind
     aliases: TextList = Field(default_factory=list)
     ticker: Text | None = None
-    country: Text | None = None
+    country: Country | None = None
     notes: Text | None = None
-
-    @model_validator(mode="after")
-    def _country(self) -> Party:
-        if self.country is not None and not re.match(r"^[A-Z]{2}$", self.country):
-            raise FieldProblem("country", f"{self.country!r} is not an ISO 3166 alpha-2 code (e.g. US, JP)")
-        return self
 
 
 class Deal(Model):
@@ -447,10 +451,15 @@ class Deal(Model):
     notes: Text | None = None
     sources: list[Source] = Field(min_length=1)
 
+    @field_validator("dst")
+    @classmethod
+    def _not_to_itself(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("src") == value:
+            raise _fail(f"a deal from a party to itself ({value})")
+        return value
+
     @model_validator(mode="after")
     def _rules(self) -> Deal:
-        if self.src == self.dst:
-            raise FieldProblem("to", f"a deal from a party to itself ({self.src})")
         dates = [event.date for event in self.history]
         if dates != sorted(dates):
             raise FieldProblem("history", "entries are not in date order")
@@ -508,14 +517,14 @@ class Figure(Model):
         _check_bounds(self.value, self.low, self.high, self.kind)
         flow = METRICS[self.metric][0] == "flow"
         if flow and (self.period is None or self.date is not None):
-            raise ValueError(f"{self.metric} is measured over a period: give period {{start, end}}, not date")
+            raise FieldProblem("period", f"{self.metric} is measured over a period: give period {{start, end}}, not date")
         if not flow and (self.date is None or self.period is not None):
-            raise ValueError(f"{self.metric} is measured at a date: give date, not period")
+            raise FieldProblem("date", f"{self.metric} is measured at a date: give date, not period")
         if self.metric == "customer_share":
             if self.unit != "ratio" or not 0 <= self.value <= 1:
-                raise ValueError("customer_share is a ratio between 0 and 1 (unit: ratio)")
+                raise FieldProblem("value", f"customer_share is a ratio between 0 and 1 (unit: ratio), got {_n(self.value)} {self.unit}")
             if self.counterparty is None or self.of is None:
-                raise ValueError("customer_share needs counterparty and of (the metric it is a share of)")
+                raise FieldProblem("counterparty", "customer_share needs counterparty and of (the metric it is a share of)")
         elif self.counterparty is not None or self.of is not None:
             raise ValueError("counterparty and of belong to customer_share figures only")
         return self

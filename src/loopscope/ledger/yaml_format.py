@@ -21,6 +21,7 @@ import yaml_rs
 from .build import RawDocument
 from .locate import TextLocator, duplicate_keys
 from .problems import Problem
+from .numbers import format_number
 from .records import split_sections
 
 _ERROR_AT = re.compile(r"at line (\d+), column (\d+)")
@@ -68,26 +69,6 @@ _FLOW_WIDTH = 110
 _RESERVED = {"y", "yes", "n", "no", "true", "false", "on", "off", "null", "~"}
 _PLAIN = re.compile("^[A-Za-z$(][^,\\[\\]{}\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff-\uffff]*$")
 _PRINTABLE = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
-
-
-def format_number(value: float | int) -> str:
-    """Numbers as YAML 1.2 reads them back exactly; big round ones with an exponent (``22.4e9``)."""
-    if isinstance(value, bool):
-        raise TypeError("booleans are not numbers here")
-    if isinstance(value, int):
-        return str(value)
-    if value.is_integer():
-        if abs(value) >= 1e6:
-            for exponent in (12, 9, 6):
-                mantissa = repr(value / 10**exponent)
-                if abs(value) >= 10**exponent and "e" not in mantissa:
-                    text = (mantissa[:-2] if mantissa.endswith(".0") else mantissa) + f"e{exponent}"
-                    if float(text) == value:
-                        return text
-            text = repr(value)
-            return text if "e" in text else str(int(value))
-        return str(int(value))
-    return repr(value)
 
 
 def format_string(value: str) -> str:
