@@ -128,7 +128,7 @@ def build(documents: list[RawDocument]) -> Built:
     entities: dict[str, list[Model]] = {name: [] for name in SECTIONS}
     origins: dict[tuple[str, str], str] = {}
     first_seen: dict[tuple[str, str], tuple[RawDocument, int]] = {}
-    raw: dict[str, list[tuple[RawDocument, int, dict, str, bool]]] = {name: [] for name in SECTIONS}
+    raw: dict[str, list[tuple[RawDocument, int, dict, str]]] = {name: [] for name in SECTIONS}
 
     for doc in documents:
         problems.extend(doc.problems)
@@ -167,7 +167,7 @@ def build(documents: list[RawDocument]) -> Built:
                                             f"duplicate {noun} (first defined at {at})"))
                     continue
                 first_seen[(section, ident)] = (doc, index)  # its line is looked up only if needed
-                raw[section].append((doc, index, record, ident, entity is not None))
+                raw[section].append((doc, index, record, ident))
                 if entity is not None:
                     origins[(section, ident)] = doc.file
                     entities[section].append(entity)
@@ -178,7 +178,7 @@ def build(documents: list[RawDocument]) -> Built:
     return Built(entities, origins)
 
 
-def _cross_references(raw: dict[str, list[tuple[RawDocument, int, dict, str, bool]]]) -> list[Problem]:
+def _cross_references(raw: dict[str, list[tuple[RawDocument, int, dict, str]]]) -> list[Problem]:
     """References between records: parties of deals and figures, linked and superseding deals, rates."""
     problems: list[Problem] = []
     parties = {entry[3] for entry in raw["parties"]}
@@ -192,7 +192,7 @@ def _cross_references(raw: dict[str, list[tuple[RawDocument, int, dict, str, boo
     def text(value: Any) -> str | None:
         return value if isinstance(value, str) else None
 
-    for doc, index, record, ident, valid in raw["deals"]:
+    for doc, index, record, ident in raw["deals"]:
         for name in ("from", "to"):
             party = text(record.get(name))
             if party is not None and party not in parties:
@@ -216,7 +216,7 @@ def _cross_references(raw: dict[str, list[tuple[RawDocument, int, dict, str, boo
             currency = text(amount.get("currency")) if isinstance(amount, dict) else None
             if currency is not None and currency not in rated and currency in CURRENCIES:
                 report(doc, "deals", index, ident, path + ("currency",), f"no exchange rate for {currency} in the ledger's rates")
-    for doc, index, record, ident, _ in raw["figures"]:
+    for doc, index, record, ident in raw["figures"]:
         for name in ("party", "counterparty"):
             party = text(record.get(name))
             if party is not None and party not in parties:
