@@ -115,8 +115,10 @@ def test_datasheet_counts_match_the_data(ledger):
     described = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
     assert f"| deals | {len(ledger.deals)} ({described}) |" in sheet
     assert f"| party figures | {len(ledger.figures)} " in sheet
-    citations = [s for _, _, s in _all_sources(ledger) if _ != "rate"]
+    citations = [source for kind, _, source in _all_sources(ledger) if kind != "rate"]
     assert f"{len(citations)} citations of {len({s.url for s in citations})} distinct pages" in sheet
+    dated = sum(1 for source in citations if source.date is not None)
+    assert f"({dated} of {len(citations)} citations)" in sheet
     undisclosed = sum(1 for d in ledger.deals if not d.amount.disclosed)
     assert f"({undisclosed} deals)" in sheet
 
