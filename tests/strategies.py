@@ -108,7 +108,7 @@ def ledgers(draw, max_parties: int = 6, max_deals: int = 8) -> Ledger:
 
     deal_ids = draw(st.lists(ids, max_size=max_deals, unique=True))
     deals = []
-    for i, did in enumerate(deal_ids):
+    for did in deal_ids:
         src, dst = draw(st.lists(st.sampled_from(party_ids), min_size=2, max_size=2, unique=True))
         announced = draw(days)
         source_list = draw(st.lists(sources(), min_size=1, max_size=3))

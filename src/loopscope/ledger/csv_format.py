@@ -72,7 +72,7 @@ def _rows(text: str) -> tuple[list[str], list[tuple[int, list[str]]]]:
 
 def _column_name(section: str, path: Path) -> str:
     """A model path as the CSV column that holds it (``amount.value`` → ``amount_value``)."""
-    for column, target, encoding in COLUMNS.get(section, []):
+    for column, target, _ in COLUMNS.get(section, []):
         if tuple(path[: len(target)]) == target:
             rest = path[len(target):]
             if not rest:
