@@ -525,8 +525,11 @@ class Figure(Model):
                 raise FieldProblem("value", f"customer_share is a ratio between 0 and 1 (unit: ratio), got {_n(self.value)} {self.unit}")
             if self.counterparty is None or self.of is None:
                 raise FieldProblem("counterparty", "customer_share needs counterparty and of (the metric it is a share of)")
+        elif self.metric == "holding":
+            if self.counterparty is None or self.of is not None:
+                raise FieldProblem("counterparty", "a holding needs counterparty (the company whose shares are held) and no of")
         elif self.counterparty is not None or self.of is not None:
-            raise ValueError("counterparty and of belong to customer_share figures only")
+            raise ValueError("counterparty and of belong to customer_share and holding figures only")
         return self
 
     @property

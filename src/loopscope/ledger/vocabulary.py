@@ -82,6 +82,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "shares_outstanding": ("stock", "shares outstanding at a date"),
     "customer_share": ("stock", "share (0..1) of a metric owed by or earned from one counterparty"),
     "commitments": ("stock", "total commitments announced or contracted at a date"),
+    "holding": ("stock", "value of the stake the party holds in the counterparty at a date (e.g. shares bought on the market)"),
 }
 
 #: Units for figures that are not money.
