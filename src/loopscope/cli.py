@@ -180,6 +180,115 @@ def schema(
     sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
 
 
+AnalysisPathArg = Annotated[
+    Optional[Path],
+    typer.Argument(help="A ledger (YAML file or folder, JSON file, folder of CSV files) or a flows CSV file "
+                        "(src,dst,amount[,date]). Default: the bundled ai-2025 dataset.", show_default=False),
+]
+AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="The network as it stood on this date (YYYY-MM-DD).")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of tables and narratives: en or de.")]
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("en", "de"):
+        raise typer.BadParameter("expected en or de", param_hint="--lang")
+
+
+def _load_network(path: Path | None, as_of: str | None):
+    """A ledger, or a flows table when PATH is a .csv file; returns (data, name of the input)."""
+    if path is not None and path.suffix.lower() == ".csv" and not path.is_dir():
+        from .ledger import LedgerError
+        from .ledger.flows_csv import read_flows_csv
+
+        try:
+            flows = read_flows_csv(path)
+        except LedgerError as exc:
+            for problem in exc.problems:
+                errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            errors.print(f"[red]{len(exc.problems)} problem{'s' if len(exc.problems) != 1 else ''}[/red] in {path}")
+            raise typer.Exit(1) from None
+        day = _parse_date(as_of)
+        if day is not None:
+            import pandas as pd
+
+            if flows["date"].isna().any():
+                raise typer.BadParameter("--as-of needs a date on every flow of the CSV", param_hint="--as-of")
+            flows = flows[flows["date"] <= pd.Timestamp(day)].reset_index(drop=True)
+        return flows, str(path)
+    return _load(path, as_of), str(path) if path else "ai-2025"
+
+
+def _emit_json(document: dict) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
+
+
+@app.command()
+def cycles(
+    path: AnalysisPathArg = None,
+    max_length: Annotated[int, typer.Option("--max-length", "-k", min=2, help="Longest round trip, in parties.")] = 6,
+    temporal: Annotated[bool, typer.Option("--temporal", help="Only round trips in time order: each step no earlier "
+                                           "than the one before.")] = False,
+    window: Annotated[Optional[str], typer.Option("--window", help="With --temporal: longest time from first to last "
+                                                  "step, e.g. 365d or 52w.")] = None,
+    min_amount: Annotated[float, typer.Option("--min-amount", min=0, help="Only round trips that can carry at least "
+                                              "this many US dollars.")] = 0,
+    as_of: AsOfOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows of the table (0: all). JSON lists all.")] = 25,
+    as_json: JsonOption = False,
+    lang: LangOption = "en",
+) -> None:
+    """Round trips: every cycle of money up to --max-length parties, largest first, with the deals,
+    the amount that can go round and a one-sentence narrative."""
+    from .analysis.cycles import find_cycles
+    from .display import money
+
+    _check_lang(lang)
+    data, name = _load_network(path, as_of)
+    try:
+        found = find_cycles(data, max_length=max_length, temporal=temporal, window=window, min_amount=min_amount)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if as_json:
+        document = found.to_dict()
+        document.update({
+            "search": found.search, "max_length": max_length,
+            "window_days": None if found.window is None else found.window.days,
+            "min_amount_usd": min_amount, "as_of": as_of, "input": name, "self_loops_left_out": found.self_loops,
+        })
+        _emit_json(document)
+        return
+    de = lang == "de"
+    shown = found[: limit or len(found)]
+    kind = ("zeitlich geordnete " if de else "time-ordered ") if temporal else ""
+    title = (f"{len(found)} {kind}Kreisläufe bis {max_length} Parteien" if de
+             else f"{len(found)} {kind}round trips up to {max_length} parties")
+    table = Table(title=title, title_justify="left")
+    headers = (["#", "Kreislauf", "kann kreisen", "Spanne", "zeitlich geordnet", "Deals"] if de
+               else ["#", "round trip", "can go round", "range", "in time order", "deals"])
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for rank, cycle in enumerate(shown, start=1):
+        loop = " → ".join(str(p) for p in cycle.parties + cycle.parties[:1])
+        high = "∞" if cycle.high_usd == float("inf") else money(cycle.high_usd, lang=lang)
+        spread = f"{money(cycle.low_usd, lang=lang)}–{high}"
+        deals = "; ".join(", ".join(step.deals[:2]) + (" …" if len(step.deals) > 2 else "") for step in cycle.steps)
+        ordered = ("ja" if de else "yes") if cycle.temporal else ("nein" if de else "no")
+        table.add_row(str(rank), loop, money(cycle.amount_usd, lang=lang), spread, ordered, deals)
+    console.print(table)
+    for cycle in shown[:3]:
+        console.print(f"• {cycle.narrative[lang]}", highlight=False)
+    notes = []
+    if len(shown) < len(found):
+        notes.append(f"{len(shown)} von {len(found)} gezeigt (--limit 0: alle)" if de
+                     else f"{len(shown)} of {len(found)} shown (--limit 0: all)")
+    if found.self_loops:
+        notes.append(f"{found.self_loops} Zahlungen an sich selbst ausgelassen" if de
+                     else f"{found.self_loops} payments of a party to itself left out")
+    notes.append("Quelle" if de else "input")
+    console.print("; ".join(notes[:-1] + [f"{notes[-1]}: {name}" + (f", {as_of}" if as_of else "")]), highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:
