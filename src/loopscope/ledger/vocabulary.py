@@ -17,7 +17,8 @@ class DealKind:
     ``from_role`` and ``to_role`` name the parties: value always moves ``from`` → ``to``.
     ``obligation`` marks kinds that commit ``from`` to pay (used by stress tests);
     ``in_kind`` marks value that is not cash; ``contingent`` marks value that moves only if
-    something happens (a backstop pays only for capacity nobody else buys).
+    something happens (a backstop pays only for capacity nobody else buys); ``revenue`` marks kinds
+    whose value is revenue of the ``to`` party, paid by a customer (used for customer concentration).
     """
 
     name: str
@@ -27,13 +28,16 @@ class DealKind:
     obligation: bool
     in_kind: bool = False
     contingent: bool = False
+    revenue: bool = False
 
 
 DEAL_KINDS: dict[str, DealKind] = {
     k.name: k
     for k in (
         DealKind("equity", "investor", "company", "investor buys shares of the company", False),
-        DealKind("purchase", "buyer", "seller", "buyer pays for goods, chips, compute, cloud or licences", True),
+        DealKind(
+            "purchase", "buyer", "seller", "buyer pays for goods, chips, compute, cloud or licences", True, revenue=True,
+        ),
         DealKind(
             "credits", "investor", "recipient",
             "in-kind credits an investor grants that can only be spent with the investor", False, in_kind=True,
@@ -44,10 +48,10 @@ DEAL_KINDS: dict[str, DealKind] = {
         ),
         DealKind(
             "backstop", "guarantor", "provider",
-            "guarantor commits to buy capacity the provider cannot sell", True, contingent=True,
+            "guarantor commits to buy capacity the provider cannot sell", True, contingent=True, revenue=True,
         ),
         DealKind("loan", "lender", "borrower", "lender lends money to the borrower, repaid later", True),
-        DealKind("lease", "lessee", "lessor", "lessee pays rent for assets (GPUs, data centres)", True),
+        DealKind("lease", "lessee", "lessor", "lessee pays rent for assets (GPUs, data centres)", True, revenue=True),
     )
 }
 
