@@ -81,3 +81,15 @@ def test_bad_flows_csv_names_file_line_and_column(tmp_path, content, message):
     assert result.exit_code == 1
     assert message in result.stderr.replace(str(tmp_path) + "/", "")
     assert "Traceback" not in result.output
+
+
+def test_exposure_command_tells_oracles_two_thirds():
+    result = runner.invoke(app, ["exposure", "--as-of", "2025-09-30"])
+    assert result.exit_code == 0, result.output
+    assert "openai 66%" in result.output and "oracle-rpo-2025-08-31" in result.output
+    german = runner.invoke(app, ["exposure", "--as-of", "2025-09-30", "--lang", "de"])
+    assert "openai 66 %" in german.output and "Auftragsbestand" in german.output
+    document = _json(["exposure", "--json"])
+    oracle = next(p for p in document["parties"] if p["party"] == "oracle")
+    assert oracle["backlog"]["customer"] == "openai" and oracle["backlog"]["sources"]
+    assert document["parties"][0]["inflow_usd"] >= document["parties"][-1]["inflow_usd"]

@@ -289,6 +289,77 @@ def cycles(
     console.print("; ".join(notes[:-1] + [f"{notes[-1]}: {name}" + (f", {as_of}" if as_of else "")]), highlight=False)
 
 
+def _share(value: float, lang: str) -> str:
+    if value != value:
+        return "–"
+    text = f"{value * 100:.0f} %" if lang == "de" else f"{value * 100:.0f}%"
+    return text
+
+
+@app.command()
+def exposure(
+    path: AnalysisPathArg = None,
+    as_of: AsOfOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows of the table (0: all). JSON lists all.")] = 0,
+    as_json: JsonOption = False,
+    lang: LangOption = "en",
+) -> None:
+    """Per company: money in and out, the share of its inflow that is its own money coming back,
+    customer concentration, its top customer's share of its backlog, and commitments against revenue."""
+    from .analysis.exposure import exposure as compute
+    from .display import money
+
+    _check_lang(lang)
+    data, name = _load_network(path, as_of)
+    result = compute(data)
+    if as_json:
+        document = result.to_dict()
+        document["input"] = name
+        _emit_json(document)
+        return
+    de = lang == "de"
+    rows = list(result.values())
+    rows = rows[: limit or len(rows)]
+    when = f" ({'Stand' if de else 'as of'} {result.as_of})" if result.as_of else ""
+    table = Table(title=("Exposition je Partei" if de else "Exposure per party") + when, title_justify="left")
+    headers = (["Partei", "Zufluss", "Abfluss", "davon kreisend", "größter Kunde", "HHI", "Anteil am Auftragsbestand",
+                "Verpflichtungen", "Jahresumsatz", "Jahre", "Kreisläufe"] if de else
+               ["party", "inflow", "outflow", "round-tripped", "top customer", "HHI", "share of backlog",
+                "commitments", "annual revenue", "years", "round trips"])
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for r in rows:
+        unknown_in = f" (+{r.undisclosed_in}?)" if r.undisclosed_in else ""
+        unknown_out = f" (+{r.undisclosed_out}?)" if r.undisclosed_out else ""
+        top = f"{r.top_customer} {_share(r.top_customer_share, lang)}" if r.top_customer else "–"
+        backlog = f"{r.backlog.customer} {_share(r.backlog.share, lang)}" if r.backlog else "–"
+        years = "–" if r.commitment_years != r.commitment_years else f"{r.commitment_years:.1f}"
+        table.add_row(
+            str(r.party), money(r.inflow_usd, lang=lang) + unknown_in, money(r.outflow_usd, lang=lang) + unknown_out,
+            f"{money(r.round_tripped_usd, lang=lang)} ({_share(r.round_tripped_share, lang)})", top,
+            "–" if r.hhi != r.hhi else f"{r.hhi:.2f}", backlog, money(r.commitments_usd, lang=lang),
+            money(r.revenue_usd, lang=lang), years, str(r.cycles),
+        )
+    console.print(table)
+    console.print("(+n?): " + ("n Deals mit nicht genanntem Betrag" if de else "n deals of undisclosed amount"),
+                  highlight=False)
+    for r in rows:
+        if r.backlog is None:
+            continue
+        b = r.backlog
+        reported = ", ".join(f"{x.value:g} ({x.date})" for x in r.reported_shares if x.counterparty == b.customer)
+        if de:
+            text = (f"{r.name}: die Zusagen von {b.customer} ({money(b.commitments_usd, lang=lang)}: {', '.join(b.deals)}) "
+                    f"sind {_share(b.share, lang)} des Auftragsbestands von {money(b.rpo_usd, lang=lang)} "
+                    f"({b.figure}, {b.rpo_date})" + (f"; Quellen nennen {reported}" if reported else ""))
+        else:
+            text = (f"{r.name}: {b.customer}'s commitments ({money(b.commitments_usd, lang=lang)}: {', '.join(b.deals)}) "
+                    f"are {_share(b.share, lang)} of its backlog of {money(b.rpo_usd, lang=lang)} "
+                    f"({b.figure}, {b.rpo_date})" + (f"; sources report {reported}" if reported else ""))
+        console.print(f"• {text}.", highlight=False)
+    console.print(f"{'Quelle' if de else 'input'}: {name}", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:
