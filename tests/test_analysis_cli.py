@@ -93,3 +93,12 @@ def test_exposure_command_tells_oracles_two_thirds():
     oracle = next(p for p in document["parties"] if p["party"] == "oracle")
     assert oracle["backlog"]["customer"] == "openai" and oracle["backlog"]["sources"]
     assert document["parties"][0]["inflow_usd"] >= document["parties"][-1]["inflow_usd"]
+
+
+def test_kind_filter_keeps_only_those_deals():
+    document = _json(["cycles", "--json", "--kind", "equity", "--kind", "purchase", "-k", "3"])
+    deals = {d.id: d.kind for d in loopscope.load().deals}
+    assert document["cycles"]
+    assert {deals[d] for c in document["cycles"] for step in c["deals"] for d in step} <= {"equity", "purchase"}
+    result = runner.invoke(app, ["exposure", "--kind", "shares"])
+    assert result.exit_code == 2 and "unknown deal kind(s) shares" in result.output

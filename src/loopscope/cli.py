@@ -188,6 +188,8 @@ AnalysisPathArg = Annotated[
 AsOfOption = Annotated[Optional[str], typer.Option("--as-of", help="The network as it stood on this date (YYYY-MM-DD).")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of tables and narratives: en or de.")]
+KindOption = Annotated[Optional[list[str]], typer.Option("--kind", help="Only deals of this kind (repeatable): "
+                                                        "equity, purchase, credits, warrant, backstop, loan, lease.")]
 
 
 def _check_lang(lang: str) -> None:
@@ -195,8 +197,29 @@ def _check_lang(lang: str) -> None:
         raise typer.BadParameter("expected en or de", param_hint="--lang")
 
 
-def _load_network(path: Path | None, as_of: str | None):
-    """A ledger, or a flows table when PATH is a .csv file; returns (data, name of the input)."""
+def _load_network(path: Path | None, as_of: str | None, kinds: list[str] | None = None):
+    """A ledger, or a flows table when PATH is a .csv file, with only the deals of ``kinds`` if given;
+    returns (data, name of the input)."""
+    from .ledger.vocabulary import DEAL_KINDS
+
+    unknown = sorted(set(kinds or ()) - set(DEAL_KINDS))
+    if unknown:
+        raise typer.BadParameter(f"unknown deal kind(s) {', '.join(unknown)} (expected some of: {', '.join(DEAL_KINDS)})",
+                                 param_hint="--kind")
+    data, name = _read_network(path, as_of)
+    if kinds:
+        from .ledger import Ledger
+
+        if isinstance(data, Ledger):
+            data = Ledger(data.parties, [d for d in data.deals if d.kind in kinds], data.figures, data.rates,
+                          origins=data.origins, as_of_date=data.as_of_date)
+        else:
+            data = data[data["kind"].isin(kinds)].reset_index(drop=True) if "kind" in data else data.iloc[0:0]
+        name += f" (kinds: {', '.join(kinds)})"
+    return data, name
+
+
+def _read_network(path: Path | None, as_of: str | None):
     if path is not None and path.suffix.lower() == ".csv" and not path.is_dir():
         from .ledger import LedgerError
         from .ledger.flows_csv import read_flows_csv
@@ -234,6 +257,7 @@ def cycles(
     min_amount: Annotated[float, typer.Option("--min-amount", min=0, help="Only round trips that can carry at least "
                                               "this many US dollars.")] = 0,
     as_of: AsOfOption = None,
+    kind: KindOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows of the table (0: all). JSON lists all.")] = 25,
     as_json: JsonOption = False,
     lang: LangOption = "en",
@@ -244,7 +268,7 @@ def cycles(
     from .display import money
 
     _check_lang(lang)
-    data, name = _load_network(path, as_of)
+    data, name = _load_network(path, as_of, kind)
     try:
         found = find_cycles(data, max_length=max_length, temporal=temporal, window=window, min_amount=min_amount)
     except ValueError as exc:
@@ -300,6 +324,7 @@ def _share(value: float, lang: str) -> str:
 def exposure(
     path: AnalysisPathArg = None,
     as_of: AsOfOption = None,
+    kind: KindOption = None,
     limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows of the table (0: all). JSON lists all.")] = 0,
     as_json: JsonOption = False,
     lang: LangOption = "en",
@@ -310,7 +335,7 @@ def exposure(
     from .display import money
 
     _check_lang(lang)
-    data, name = _load_network(path, as_of)
+    data, name = _load_network(path, as_of, kind)
     result = compute(data)
     if as_json:
         document = result.to_dict()
