@@ -1,6 +1,6 @@
-"""Benchmarks: one command, one table.
+"""Benchmark: validating a generated ledger in every format.
 
-    python3 benchmarks/run.py [--deals 100000] [--repeat 3]
+    python3 benchmarks/run.py ledger [--deals 100000] [--repeat 3]
 
 Measures validating a generated ledger (``loopscope validate``, end to end in a fresh process, and
 ``loopscope.load`` in-process) in each format, beside the time PyYAML's C loader needs only to parse
@@ -63,12 +63,12 @@ def _cli(path: Path) -> float:
     return seconds
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--deals", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement; the best is reported")
     parser.add_argument("--skip-pyyaml", action="store_true", help="skip the slow PyYAML reference")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
