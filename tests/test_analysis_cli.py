@@ -102,3 +102,29 @@ def test_kind_filter_keeps_only_those_deals():
     assert {deals[d] for c in document["cycles"] for step in c["deals"] for d in step} <= {"equity", "purchase"}
     result = runner.invoke(app, ["exposure", "--kind", "shares"])
     assert result.exit_code == 2 and "unknown deal kind(s) shares" in result.output
+
+
+def test_circulation_command_gives_the_headline():
+    from loopscope.analysis.circulation import max_circulation
+
+    document = _json(["circulation", "--json"])
+    expected = max_circulation(loopscope.load())
+    headline = document["max_circulation"]
+    assert headline["circularity"] == pytest.approx(expected.circularity)
+    assert headline["gross"] == pytest.approx(expected.gross)
+    assert 0 <= document["reciprocity"] <= headline["circularity"] <= 1
+    assert set(document) >= {"hodge", "finn", "undisclosed_deals"}
+    result = runner.invoke(app, ["circulation"])
+    assert result.exit_code == 0, result.output
+    assert "can go round in circles" in result.output and "Finn cycling index" in result.output
+    german = runner.invoke(app, ["circulation", "--lang", "de"])
+    assert "im Kreis fließen" in german.output and "Bio. $" in german.output
+
+
+def test_import_stays_light():
+    import subprocess
+    import sys
+
+    code = "import sys, loopscope.cli; print(any(m in sys.modules for m in ('numba', 'scipy', 'pandas')))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "False"

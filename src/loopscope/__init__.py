@@ -3,6 +3,8 @@
 >>> import loopscope
 >>> ledger = loopscope.load()          # the bundled ai-2025 dataset
 >>> ledger.flows()                     # one row per dated money movement
+>>> loopscope.find_cycles(ledger)      # round trips, largest first
+>>> loopscope.max_circulation(ledger).circularity   # share of the volume that goes in circles
 """
 
 from __future__ import annotations
@@ -22,4 +24,21 @@ def load(path: str | Path | None = None) -> Ledger:
     return Ledger.read(path)
 
 
-__all__ = ["DEAL_KINDS", "Ledger", "LedgerError", "Problem", "__version__", "load"]
+_ANALYSES = (
+    "exposure", "find_cycles", "finn_cycling_index", "hodge_decomposition", "max_circulation", "reciprocity",
+)
+
+
+def __getattr__(name: str):
+    """The analyses, imported on first use: ``import loopscope`` (and the CLI) stays light."""
+    if name in _ANALYSES:
+        from . import analysis
+
+        return getattr(analysis, name)
+    raise AttributeError(f"module 'loopscope' has no attribute {name!r}")
+
+
+__all__ = [
+    "DEAL_KINDS", "Ledger", "LedgerError", "Problem", "__version__", "exposure", "find_cycles", "finn_cycling_index",
+    "hodge_decomposition", "load", "max_circulation", "reciprocity",
+]

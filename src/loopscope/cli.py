@@ -313,6 +313,89 @@ def cycles(
     console.print("; ".join(notes[:-1] + [f"{notes[-1]}: {name}" + (f", {as_of}" if as_of else "")]), highlight=False)
 
 
+@app.command()
+def circulation(
+    path: AnalysisPathArg = None,
+    as_of: AsOfOption = None,
+    kind: KindOption = None,
+    as_json: JsonOption = False,
+    lang: LangOption = "en",
+) -> None:
+    """How much of the money goes in circles: maximum circulation (the headline), the Hodge
+    decomposition's loop ratio and hierarchy, Finn's cycling index and weighted reciprocity."""
+    import numpy as np
+
+    from .analysis.circulation import max_circulation, reciprocity
+    from .analysis.finn import finn_cycling_index
+    from .analysis.hodge import hodge_decomposition
+    from .analysis.network import as_network
+    from .display import money
+
+    _check_lang(lang)
+    data, name = _load_network(path, as_of, kind)
+    network = as_network(data)
+    circ = max_circulation(network)
+    hodge = hodge_decomposition(network)
+    finn = finn_cycling_index(network)
+    recip = reciprocity(network)
+    unknown = np.isnan(network.amount)
+    undisclosed = len({d for d in network.deal_id[unknown] if d is not None}) + int(sum(
+        1 for d in network.deal_id[unknown] if d is None))
+    if as_json:
+        _emit_json({
+            "input": name, "as_of": as_of, "undisclosed_deals": undisclosed,
+            "max_circulation": circ.to_dict(), "hodge": hodge.to_dict(), "finn": finn.to_dict(),
+            "reciprocity": None if recip != recip else recip,
+        })
+        return
+    de = lang == "de"
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    if de:
+        console.print(
+            f"Von {m(circ.gross)} an Deals (Spanne {m(circ.gross_low)} bis {m(circ.gross_high)}) können höchstens "
+            f"{m(circ.circulated)} im Kreis fließen: [bold]{_share(circ.circularity, lang)}[/bold] (bei den unteren/oberen "
+            f"Beträgen {_share(circ.circularity_low, lang)}/{_share(circ.circularity_high, lang)}). Der Rest, "
+            f"{m(circ.one_way)}, fließt nur in eine Richtung; Nettozahler bringen {m(circ.outside_money)} ein.",
+            highlight=False)
+    else:
+        console.print(
+            f"Of {m(circ.gross)} of deals (range {m(circ.gross_low)} to {m(circ.gross_high)}), at most "
+            f"{m(circ.circulated)} can go round in circles: [bold]{_share(circ.circularity, lang)}[/bold] (at the low/high "
+            f"amounts {_share(circ.circularity_low, lang)}/{_share(circ.circularity_high, lang)}). The rest, "
+            f"{m(circ.one_way)}, runs one way; net payers put in {m(circ.outside_money)}.", highlight=False)
+    table = Table(title="Kreislaufmaße" if de else "Circularity measures", title_justify="left")
+    for header in (["Maß", "Wert", "was es misst", "Literatur"] if de else ["measure", "value", "what it measures", "reference"]):
+        table.add_column(header, overflow="fold")
+    rows = [
+        ("max circulation / gross", _share(circ.circularity, lang),
+         "größter Kreislauf unter den Flüssen, Anteil am Bruttovolumen" if de else
+         "largest circulation that fits under the flows, share of gross volume",
+         "Homs-Dones et al. 2025; D'Errico & Roukny 2021"),
+        ("Hodge loop ratio", _share(hodge.loop_ratio, lang),
+         "Anteil der Nettoflüsse, der kreist statt bergab zu fließen (blind für Gegenseitigkeit)" if de else
+         "share of net flows that circulate rather than run downhill (blind to reciprocal pairs)",
+         "Jiang et al. 2011; Kichikawa et al. 2019"),
+        ("Finn cycling index", _share(finn.fci, lang),
+         "Anteil des Durchflusses, der zurückkehrt (Randzuflüsse: Nettozahlungen)" if de else
+         "share of throughflow that returns (boundary inputs: net payments)", "Finn 1976"),
+        ("reciprocity", _share(recip, lang),
+         "Anteil der Flüsse, die direkt erwidert werden" if de else "share of flows reciprocated directly",
+         "Squartini et al. 2013"),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    potential = hodge.potential.sort_values(ascending=False)
+    head = "Hierarchie (Hodge-Potenzial): oben" if de else "Hierarchy (Hodge potential): upstream"
+    tail = "unten" if de else "downstream"
+    console.print(f"{head}: {', '.join(map(str, potential.index[:5]))}; {tail}: "
+                  f"{', '.join(map(str, potential.index[::-1][:5]))}", highlight=False)
+    if undisclosed:
+        console.print((f"{undisclosed} Deals mit nicht genanntem Betrag zählen 0" if de
+                       else f"{undisclosed} deals of undisclosed amount count 0"), highlight=False)
+    console.print(f"{'Quelle' if de else 'input'}: {name}", highlight=False)
+
+
 def _share(value: float, lang: str) -> str:
     if value != value:
         return "–"

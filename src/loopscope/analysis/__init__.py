@@ -5,6 +5,15 @@ reciprocity), :mod:`.hodge` (Helmholtz-Hodge decomposition), :mod:`.finn` (Finn'
 :mod:`.exposure` (per company).  :mod:`.network` turns every accepted input into one shape.
 """
 
+from .circulation import Circulation, max_circulation, reciprocity
+from .cycles import Cycle, Cycles, Step, find_cycles
+from .exposure import Exposure, PartyExposure, exposure
+from .finn import FinnCycling, finn_cycling_index
+from .hodge import HodgeDecomposition, hodge_decomposition
 from .network import FlowNetwork, as_network
 
-__all__ = ["FlowNetwork", "as_network"]
+__all__ = [
+    "Circulation", "Cycle", "Cycles", "Exposure", "FinnCycling", "FlowNetwork", "HodgeDecomposition",
+    "PartyExposure", "Step", "as_network", "exposure", "find_cycles", "finn_cycling_index",
+    "hodge_decomposition", "max_circulation", "reciprocity",
+]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -190,7 +191,8 @@ def find_cycles(
         before, so that the money comes back after it went out.
     window
         With ``temporal``: the longest time from the first step to the last (a timedelta, a number
-        of days, or a string such as ``"365d"``).  Default: no limit.
+        of days, or a string such as ``"365d"`` or ``"52w"``).  Flows are dated by day, so the window
+        is rounded down to whole days.  Default: no limit.
     min_amount
         Only cycles that can carry at least this much (US dollars): steps smaller than this are
         left out before the search, which is the same thing because a cycle carries its smallest
@@ -254,14 +256,21 @@ def find_cycles(
     return _static(network_without_loops, network, bound, max_length, float(min_amount), int(loops.sum()))
 
 
+_DURATION = re.compile(r"(\d+)\s*(d|days?|w|weeks?)")
+_DAYS = {"d": 1, "day": 1, "days": 1, "w": 7, "week": 7, "weeks": 7}
+
+
 def parse_window(window: Any) -> timedelta | None:
-    """A time window from a timedelta, a number of days, or text such as ``365d`` or ``52w``."""
+    """A time window from a timedelta, a number of days, or text such as ``365d``, ``52w``,
+    ``90 days`` (other durations as pandas reads them, e.g. ``36h``)."""
     if window is None:
         return None
     if isinstance(window, timedelta):
         value = window
     elif isinstance(window, (int, np.integer)) and not isinstance(window, bool):
         value = timedelta(days=int(window))
+    elif isinstance(window, str) and (match := _DURATION.fullmatch(window.strip().lower())):
+        value = timedelta(days=int(match[1]) * _DAYS[match[2]])
     elif isinstance(window, (str, np.timedelta64)):
         import pandas as pd
 
