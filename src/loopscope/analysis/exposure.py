@@ -183,8 +183,8 @@ def exposure(data: Any, max_length: int = 6) -> Exposure:
     circulation, does not depend on which optimum a solver returns.
 
     *Concentration.*  Revenue inflows are those of deal kinds flagged ``revenue`` in
-    :data:`~loopscope.ledger.vocabulary.DEAL_KINDS`; the Herfindahl-Hirschman index is the sum of
-    squared customer shares (1: one customer).
+    :data:`~loopscope.ledger.vocabulary.DEAL_KINDS` (every inflow, when the input has no deal kinds);
+    the Herfindahl-Hirschman index is the sum of squared customer shares (1: one customer).
 
     *Commitments against revenue.*  The party's outgoing deals of kinds flagged ``obligation``
     (all their amounts, whatever the schedule), divided by its latest annual revenue: a 12-month
