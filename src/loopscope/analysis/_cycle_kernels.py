@@ -115,6 +115,20 @@ def static_cycles(indptr, indices, rindptr, rindices, max_length):
 
 
 @njit(cache=True)
+def _first_not_before(out_ptr, out_edges, time, v, t):
+    """Position in ``out_edges`` of ``v``'s first out-edge at time ``t`` or later (binary search)."""
+    lo = out_ptr[v]
+    hi = out_ptr[v + 1]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if time[out_edges[mid]] < t:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True)
 def temporal_cycles(src, dst, time, out_ptr, out_edges, max_length, window):
     """Every temporal cycle of 2 … ``max_length`` edges: a simple cycle of edges whose times do not
     decrease along it and whose last edge is at most ``window`` after its first (``window < 0``:
@@ -156,16 +170,7 @@ def temporal_cycles(src, dst, time, out_ptr, out_edges, max_length, window):
         v0 = dst[first]
         on_path[v0] = True
         path_node[1] = v0
-        # first out-edge of v0 no earlier than t0
-        lo = out_ptr[v0]
-        hi = out_ptr[v0 + 1]
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if time[out_edges[mid]] < t0:
-                lo = mid + 1
-            else:
-                hi = mid
-        path_next[1] = lo
+        path_next[1] = _first_not_before(out_ptr, out_edges, time, v0, t0)
         while depth >= 1:
             u = path_node[depth]
             p = path_next[depth]
@@ -199,15 +204,7 @@ def temporal_cycles(src, dst, time, out_ptr, out_edges, max_length, window):
                     depth += 1
                     path_node[depth] = v
                     on_path[v] = True
-                    lo = out_ptr[v]
-                    hi = out_ptr[v + 1]
-                    while lo < hi:
-                        mid = (lo + hi) // 2
-                        if time[out_edges[mid]] < t:
-                            lo = mid + 1
-                        else:
-                            hi = mid
-                    path_next[depth] = lo
+                    path_next[depth] = _first_not_before(out_ptr, out_edges, time, v, t)
             else:
                 on_path[u] = False
                 depth -= 1
