@@ -133,3 +133,21 @@ def test_csv_folder_has_the_documented_files(tmp_path):
 def test_save_is_atomic_and_leaves_no_temporary_files(tmp_path, name):
     loopscope.load().save(tmp_path / name)
     assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_saving_keeps_permissions_and_gives_new_files_the_usual_ones(tmp_path):
+    import os
+    import stat
+
+    import loopscope
+
+    ledger = loopscope.load()
+    umask = os.umask(0o022)
+    try:
+        ledger.save(tmp_path / "new.json")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.json").st_mode) == 0o644
+        os.chmod(tmp_path / "new.json", 0o640)
+        ledger.save(tmp_path / "new.json")
+        assert stat.S_IMODE(os.stat(tmp_path / "new.json").st_mode) == 0o640
+    finally:
+        os.umask(umask)

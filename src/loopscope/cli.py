@@ -396,6 +396,38 @@ def circulation(
     console.print(f"{'Quelle' if de else 'input'}: {name}", highlight=False)
 
 
+@app.command()
+def report(
+    path: PathArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    lang: LangOption = "en",
+    as_of: AsOfOption = None,
+    max_length: Annotated[int, typer.Option("--max-length", "-k", min=2, help="Longest round trip, in parties.")] = 6,
+) -> None:
+    """Write the report: one self-contained HTML file (works offline, opened straight from disk)
+    with the headline figures, the network, the round trips, the per-company view, methods and sources."""
+    from .analysis import max_circulation
+    from .display import money
+    from .ledger.files import write_atomic
+    from .report import bundled_datasheet, render_report
+
+    _check_lang(lang)
+    ledger = _load(path, as_of)
+    name = str(path) if path else "ai-2025"
+    html = render_report(ledger, name=name, lang=lang, max_length=max_length, datasheet=bundled_datasheet(path))
+    write_atomic(output, html)
+    circ = max_circulation(ledger)
+    share = f"{circ.circularity * 100:.0f}"
+    if lang == "de":
+        console.print(f"Von {money(circ.gross, lang=lang)} an Deals können {money(circ.circulated, lang=lang)} "
+                      f"({share} %) im Kreis fließen.", highlight=False)
+        console.print(f"Bericht geschrieben: {output.resolve()}", highlight=False)
+    else:
+        console.print(f"Of {money(circ.gross)} of deals, {money(circ.circulated)} ({share}%) can go round in circles.",
+                      highlight=False)
+        console.print(f"report written: {output.resolve()}", highlight=False)
+
+
 def _share(value: float, lang: str) -> str:
     if value != value:
         return "–"

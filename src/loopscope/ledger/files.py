@@ -102,10 +102,21 @@ def _read_text_file(path: Path, display: str, reader) -> RawDocument:
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write a text file so that a crash leaves either the old or the new file, never half of one."""
+    """Write a text file so that a crash leaves either the old or the new file, never half of one.
+
+    The file keeps its permissions if it exists; a new one gets the usual ``0o666`` less the umask
+    (a temporary file alone would be private, ``0o600``).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()

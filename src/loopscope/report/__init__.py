@@ -1,0 +1,84 @@
+"""The report: one self-contained HTML file that tells the articles' story with the data.
+
+:func:`render_report` turns a ledger into the page; :mod:`.content` computes what it shows,
+``template.html`` (Jinja2) lays it out, the bundled cytoscape.js draws the network offline.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from ..ledger import Ledger
+from .content import report_content
+from .i18n import LABELS, label
+from .svg import bar_chart
+
+CYTOSCAPE_VERSION = "3.34.4"
+
+
+def _labels(content: dict, lang: str) -> dict[str, str]:
+    values = {
+        "network_help": {"metric": "market capitalisation, valuation or revenue" if lang == "en"
+                         else "Marktkapitalisierung, Bewertung oder Umsatz"},
+        "cycles_help": {"k": content["max_length"]},
+        "cycles_shown": {"shown": len(content["cycles"]), "total": content["cycles_total"]},
+        "round_trips": {"k": content["max_length"]},
+        "not_yet": {"what": label("stress_gap", lang)},
+    }
+    out = {}
+    for key, text in LABELS.items():
+        try:
+            out[key] = label(key, lang, **values.get(key, {}))
+        except KeyError:  # a label with placeholders the page fills elsewhere
+            out[key] = text[lang]
+    return out
+
+
+def _charts(content: dict, lang: str) -> str:
+    rows = sorted(content["exposure"], key=lambda r: -r["inflow_usd"])[:12]
+    inflow = bar_chart(
+        [(r["party"], r["inflow_usd"], r["round_tripped_usd"], f"{r['inflow']} ({r['round_tripped_share']})") for r in rows],
+        label("charts_inflow", lang), legend=(label("inflow", lang), label("round_tripped", lang)),
+    )
+    years = sorted((r for r in content["exposure"] if r["years"] is not None), key=lambda r: -r["years"])[:12]
+    commitments = bar_chart([(r["party"], r["years"], None, f"{r['years']:g}") for r in years], label("charts_years", lang))
+    return inflow + commitments
+
+
+def _json_for_script(document: dict) -> str:
+    """JSON that cannot end the script element it sits in: <, > and & as unicode escapes."""
+    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026").replace(
+        "\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def render_report(ledger: Ledger, name: str = "ai-2025", lang: str = "en", max_length: int = 6,
+                  datasheet: str | None = None) -> str:
+    """The whole report as one HTML document (scripts, styles and data inlined; no request leaves it)."""
+    import jinja2
+
+    content = report_content(ledger, name, lang=lang, max_length=max_length, datasheet=datasheet)
+    package = resources.files(__package__)
+    environment = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    template = environment.from_string(package.joinpath("template.html").read_text(encoding="utf-8"))
+    script_data = {"network": content["network"], "cycles": [{"parties": c["parties"], "deals": c["deals"]}
+                                                             for c in content["cycles"]]}
+    return template.render(
+        c=content, L=_labels(content, lang), charts=_charts(content, lang),
+        data_json=_json_for_script(script_data),
+        cytoscape_js=package.joinpath("vendor/cytoscape.min.js").read_text(encoding="utf-8"),
+        cytoscape_version=CYTOSCAPE_VERSION,
+    )
+
+
+def bundled_datasheet(path: Path | None) -> str | None:
+    """The datasheet (README.md) of a ledger folder, or of the bundled dataset when no path is given."""
+    from ..ledger.files import bundled_path
+
+    folder = bundled_path() if path is None else Path(path)
+    if folder.is_file():
+        folder = folder.parent
+    sheet = folder / "README.md"
+    return sheet.read_text(encoding="utf-8") if sheet.is_file() else None

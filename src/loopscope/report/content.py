@@ -1,0 +1,169 @@
+"""What the report shows: the analyses' results, turned into plain data for the page.
+
+All computing happens here, through the public analyses; the template and its script only display.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from .._version import __version__
+from ..display import amount as amount_text
+from ..display import money
+from ..ledger import Ledger
+from ..ledger.vocabulary import CLOSED_STATUSES, DEAL_KINDS
+from .i18n import KIND_NAMES, METHODS, label
+from .layout import force_layout
+
+#: Colours of the deal kinds (colour-blind-safe palette, Okabe & Ito 2008).
+KIND_COLOURS = {
+    "equity": "#0072B2", "purchase": "#D55E00", "credits": "#CC79A7", "warrant": "#009E73",
+    "backstop": "#E69F00", "loan": "#56B4E9", "lease": "#7F7F7F",
+}
+SIZE_METRICS = ("market_cap", "valuation", "revenue", "annualized_revenue")
+MAX_CYCLES = 60
+
+
+def _share(value: float, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    return f"{value * 100:.0f} %" if lang == "de" else f"{value * 100:.0f}%"
+
+
+def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int = 6, datasheet: str | None = None) -> dict:
+    """Everything the page shows, as JSON-ready data (texts already in ``lang``)."""
+    from ..analysis import exposure, find_cycles, max_circulation
+
+    if lang not in ("en", "de"):
+        raise ValueError(f"lang must be 'en' or 'de', not {lang!r}")
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    live = [d for d in ledger.deals if d.status not in CLOSED_STATUSES]
+    circulation = max_circulation(ledger)
+    cycles = find_cycles(ledger, max_length=max_length)
+    per_party = exposure(ledger, max_length=max_length)
+    flows = ledger.flows()
+    uncertain = flows[(flows["amount_kind"] != "exact") & flows["amount_usd"].notna()]["amount_usd"].sum()
+    undisclosed = sum(1 for d in live if not d.amount.disclosed)
+    last = max((d.announced for d in ledger.deals), default=None)
+    when = label("as_of", lang, date=ledger.as_of_date) if ledger.as_of_date else label("all_dates", lang, date=last)
+
+    headline = [
+        {"label": label("gross", lang), "value": m(circulation.gross),
+         "note": label("range", lang, low=m(circulation.gross_low), high=m(circulation.gross_high))},
+        {"label": label("circulated", lang), "value": m(circulation.circulated),
+         "note": label("range", lang, low=m(circulation.circulated_low), high=m(circulation.circulated_high))},
+        {"label": label("circularity", lang), "value": _share(circulation.circularity, lang),
+         "note": label("at_low_high", lang, low=_share(circulation.circularity_low, lang),
+                       high=_share(circulation.circularity_high, lang))},
+        {"label": label("one_way", lang), "value": m(circulation.one_way), "note": ""},
+        {"label": label("outside", lang), "value": m(circulation.outside_money), "note": ""},
+        {"label": label("round_trips", lang, k=max_length), "value": str(len(cycles)), "note": ""},
+    ]
+    largest = cycles[0].narrative[lang] if len(cycles) else label("no_cycles", lang)
+
+    # ---- the network: one node per party with deals, one edge per live deal
+    involved = sorted({d.src for d in live} | {d.dst for d in live})
+    index = {p: i for i, p in enumerate(involved)}
+    totals: Counter[tuple[str, str]] = Counter()
+    for deal in live:
+        value = ledger.to_usd(deal.amount, deal.announced)[0]
+        totals[(deal.src, deal.dst)] += value or 0.0
+    positions = force_layout(len(involved), [(index[a], index[b], v) for (a, b), v in sorted(totals.items())])
+    nodes = []
+    for party_id in involved:
+        party = ledger.party(party_id)
+        size_figure = None
+        for metric in SIZE_METRICS:
+            size_figure = ledger.latest_figure(party_id, metric)
+            if size_figure is not None:
+                break
+        size_usd = None
+        if size_figure is not None and size_figure.unit not in ("shares", "ratio"):
+            day = size_figure.date or size_figure.period.end
+            size_usd = size_figure.value * ledger.rate(size_figure.unit, day)
+        x, y = positions[index[party_id]]
+        nodes.append({
+            "id": party_id, "name": party.name, "x": float(x), "y": float(y),
+            "size": round(18 + 8 * math.log10(size_usd / 1e9 + 1), 1) if size_usd else 18,
+            "sized": size_usd is not None,
+            "size_text": "" if size_figure is None else
+            f"{size_figure.metric.replace('_', ' ')}: {m(size_usd)} ({(size_figure.date or size_figure.period.end).isoformat()})",
+        })
+    edges = []
+    for deal in sorted(live, key=lambda d: (d.announced, d.id)):
+        value = ledger.to_usd(deal.amount, deal.announced)[0]
+        source = deal.sources[0]
+        edges.append({
+            "id": deal.id, "source": deal.src, "target": deal.dst, "kind": deal.kind,
+            "kind_name": KIND_NAMES[deal.kind][lang], "colour": KIND_COLOURS[deal.kind],
+            "width": 1.5 + (math.log10(value / 1e9 + 1) * 3 if value else 0),
+            "amount": amount_text(deal.amount, lang), "amount_kind": deal.amount.kind,
+            "announced": deal.announced.isoformat(), "status": deal.status, "title": deal.title,
+            "source_url": source.url, "source_name": source.publisher or source.url,
+        })
+    legend = [{"kind": k, "name": KIND_NAMES[k][lang], "colour": KIND_COLOURS[k]}
+              for k in DEAL_KINDS if any(d.kind == k for d in live)]
+
+    # ---- round trips
+    cycle_rows = []
+    for rank, cycle in enumerate(cycles[:MAX_CYCLES], start=1):
+        cycle_rows.append({
+            "rank": rank, "parties": list(cycle.parties), "names": [ledger.party(p).name for p in cycle.parties],
+            "deals": [d for step in cycle.steps for d in step.deals],
+            "amount": m(cycle.amount_usd) if not math.isnan(cycle.amount_usd) else "?",
+            "range": "" if cycle.low_usd == cycle.amount_usd == cycle.high_usd else
+            label("range", lang, low=m(cycle.low_usd), high="∞" if math.isinf(cycle.high_usd) else m(cycle.high_usd)),
+            "in_time_order": cycle.temporal, "narrative": cycle.narrative[lang],
+        })
+
+    # ---- per company
+    rows, notes = [], []
+    for r in per_party.values():
+        if r.inflow_usd == 0 and r.outflow_usd == 0:
+            continue
+        rows.append({
+            "party": r.name, "inflow": m(r.inflow_usd), "inflow_usd": r.inflow_usd,
+            "outflow": m(r.outflow_usd), "undisclosed_in": r.undisclosed_in, "undisclosed_out": r.undisclosed_out,
+            "round_tripped": m(r.round_tripped_usd), "round_tripped_usd": r.round_tripped_usd,
+            "round_tripped_share": _share(r.round_tripped_share, lang),
+            "top_customer": "–" if r.top_customer is None else f"{ledger.party(r.top_customer).name} ({_share(r.top_customer_share, lang)})",
+            "hhi": "–" if math.isnan(r.hhi) else f"{r.hhi:.2f}".replace(".", "," if lang == "de" else "."),
+            "backlog": "–" if r.backlog is None else _share(r.backlog.share, lang),
+            "commitments": m(r.commitments_usd), "revenue": m(r.revenue_usd),
+            "years": None if math.isnan(r.commitment_years) else round(r.commitment_years, 1),
+        })
+        if r.backlog is not None:
+            b = r.backlog
+            text = label("backlog_note", lang, party=r.name, customer=ledger.party(b.customer).name,
+                         amount=m(b.commitments_usd), share=_share(b.share, lang), rpo=m(b.rpo_usd), date=b.rpo_date)
+            reported = [s for s in r.reported_shares if s.counterparty == b.customer]
+            if reported:
+                text += " " + label("reported_note", lang, values=", ".join(
+                    f"{_share(s.value, lang)} ({s.date})" for s in reported))
+            notes.append({"text": text, "sources": list(b.sources)})
+
+    # ---- sources: every cited page, with what cites it
+    cited: dict[str, dict[str, Any]] = {}
+    for item, what in [(d, d.id) for d in ledger.deals] + [(f, f.id) for f in ledger.figures]:
+        for source in item.sources:
+            entry = cited.setdefault(source.url, {"url": source.url, "publisher": source.publisher or "",
+                                                  "title": source.title or "", "date": source.date.isoformat() if source.date else "",
+                                                  "cited_by": []})
+            if what not in entry["cited_by"]:
+                entry["cited_by"].append(what)
+    sources = sorted(cited.values(), key=lambda s: (s["publisher"].lower(), s["url"]))
+
+    return {
+        "lang": lang, "title": label("title", lang, name=name), "when": when,
+        "generated": label("generated", lang, version=__version__, name=name),
+        "headline": headline, "largest": largest,
+        "undisclosed_note": label("undisclosed_note", lang, n=undisclosed),
+        "estimate_note": label("estimate_note", lang, x=m(uncertain)),
+        "network": {"nodes": nodes, "edges": edges, "legend": legend},
+        "cycles": cycle_rows, "cycles_total": len(cycles), "max_length": max_length,
+        "exposure": rows, "backlog_notes": notes,
+        "methods": [{"name": x["name"], "text": x[lang]} for x in METHODS],
+        "datasheet": datasheet or "", "sources": sources,
+    }
