@@ -117,6 +117,6 @@ def test_convert_refuses_to_overwrite_without_force(tmp_path):
 
 def test_readme_test_command_is_what_ci_runs():
     root = Path(__file__).resolve().parent.parent
-    command = 'python3 -m pip install -e ".[test]" && python3 -m pytest -q'
+    command = 'sh tools/install-system-deps.sh && python3 -m pip install -e ".[test]" && python3 -m pytest -q'
     assert command in (root / "README.md").read_text()
     assert command in (root / ".ci" / "run").read_text()
