@@ -91,6 +91,7 @@ def test_headline_network_and_round_trips_come_from_the_analyses(ledger, english
     data = page.data()
     live = {d.id for d in ledger.deals if d.status not in ("superseded", "cancelled")}
     assert {e["id"] for e in data["network"]["edges"]} == live
+    assert [n["id"] for n in data["network"]["nodes"]] == sorted(p.id for p in ledger.parties)
     positions = {(n["x"], n["y"]) for n in data["network"]["nodes"]}
     assert len(positions) == len(data["network"]["nodes"])  # a real layout, no two parties on one spot
     cycles = find_cycles(ledger)

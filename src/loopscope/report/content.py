@@ -63,8 +63,8 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
     ]
     largest = cycles[0].narrative[lang] if len(cycles) else label("no_cycles", lang)
 
-    # ---- the network: one node per party with deals, one edge per live deal
-    involved = sorted({d.src for d in live} | {d.dst for d in live})
+    # ---- the network: one node per party, one edge per live deal
+    involved = sorted(p.id for p in ledger.parties)
     index = {p: i for i, p in enumerate(involved)}
     totals: Counter[tuple[str, str]] = Counter()
     for deal in live:
