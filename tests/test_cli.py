@@ -29,7 +29,7 @@ def test_version():
     assert result.output.strip() == f"loopscope {loopscope.__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["show"], ["validate"], ["convert"], ["schema"], ["cycles"], ["exposure"], ["circulation"], ["report"]])
+@pytest.mark.parametrize("command", [[], ["show"], ["validate"], ["convert"], ["schema"], ["cycles"], ["exposure"], ["circulation"], ["report"], ["figure"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0

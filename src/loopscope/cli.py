@@ -428,6 +428,27 @@ def report(
         console.print(f"report written: {output.resolve()}", highlight=False)
 
 
+@app.command()
+def figure(
+    which: Annotated[str, typer.Argument(help="network (round trips highlighted) or cycles (the largest, ranked); "
+                                              "gap and stress arrive with the stress-test module.")],
+    path: PathArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The image to write: .png, .svg or .pdf.")] = Path("figure.png"),
+    lang: LangOption = "en",
+    as_of: AsOfOption = None,
+) -> None:
+    """Write a static, deterministic figure for articles, with a caption line stating source and date."""
+    from .report.figures import save_figure
+
+    _check_lang(lang)
+    ledger = _load(path, as_of)
+    try:
+        written = save_figure(which, ledger, output, name=str(path) if path else "ai-2025", lang=lang)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    console.print(f"{'Abbildung geschrieben' if lang == 'de' else 'figure written'}: {written.resolve()}", highlight=False)
+
+
 def _share(value: float, lang: str) -> str:
     if value != value:
         return "–"

@@ -22,7 +22,7 @@ def force_layout(n: int, edges: list[tuple[int, int, float]], iterations: int = 
         return np.full((1, 2), size / 2)
     angle = 2 * np.pi * np.arange(n) / n
     pos = np.column_stack([np.cos(angle), np.sin(angle)])
-    k = np.sqrt(4.0 / n)  # ideal distance in a 2 × 2 box
+    k = np.sqrt(9.0 / n)  # ideal distance: roomy enough for labels
     if edges:
         src = np.array([e[0] for e in edges])
         dst = np.array([e[1] for e in edges])
@@ -40,7 +40,7 @@ def force_layout(n: int, edges: list[tuple[int, int, float]], iterations: int = 
             pull = d * (length * weight / k)[:, None]
             np.add.at(force, src, -pull)
             np.add.at(force, dst, pull)
-        force -= pos * 0.05  # a little gravity keeps disconnected parts in view
+        force -= pos * 0.25  # gravity keeps disconnected parties in view
         length = np.sqrt((force**2).sum(1)) + 1e-12
         pos += force / length[:, None] * np.minimum(length, temperature)[:, None]
         temperature = 0.2 * (1 - (step + 1) / iterations) + 1e-3
