@@ -2,9 +2,13 @@
 
 :mod:`.clearing`: Eisenberg-Noe and Rogers-Veraart greatest clearing vectors, exact and batched over
 scenarios.  :mod:`.debtrank`: DebtRank and linear DebtRank.
+:mod:`.cascades`: Furfine's sequential defaults and Elliott-Golub-Jackson cross-holdings.
 """
 
+from .cascades import Cascade, elliott_golub_jackson, furfine
 from .clearing import Clearing, eisenberg_noe, rogers_veraart
 from .debtrank import Distress, debtrank
 
-__all__ = ["Clearing", "Distress", "debtrank", "eisenberg_noe", "rogers_veraart"]
+__all__ = [
+    "Cascade", "Clearing", "Distress", "debtrank", "eisenberg_noe", "elliott_golub_jackson", "furfine", "rogers_veraart",
+]
