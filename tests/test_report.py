@@ -152,3 +152,14 @@ def test_report_command_writes_the_file(tmp_path):
     assert "Bericht geschrieben" in result.output and str(target.resolve()) in result.output.replace("\n", "")
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert runner.invoke(app, ["report", "-o", str(target), "--lang", "fr"]).exit_code == 2
+
+
+def test_datasheet_only_from_a_ledger_folder(tmp_path):
+    from loopscope.report import bundled_datasheet
+
+    assert "Datasheet" in bundled_datasheet(None)
+    ledger = loopscope.load()
+    ledger.save(tmp_path / "deals.json")
+    (tmp_path / "README.md").write_text("# Something else entirely")
+    assert bundled_datasheet(tmp_path / "deals.json") is None
+    assert 'id="dataset"' not in render_report(ledger, datasheet=None)

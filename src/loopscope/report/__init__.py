@@ -74,11 +74,12 @@ def render_report(ledger: Ledger, name: str = "ai-2025", lang: str = "en", max_l
 
 
 def bundled_datasheet(path: Path | None) -> str | None:
-    """The datasheet (README.md) of a ledger folder, or of the bundled dataset when no path is given."""
+    """The datasheet (README.md) of a ledger folder, or of the bundled dataset when no path is given;
+    None for a ledger in a single file (a README beside it may describe something else)."""
     from ..ledger.files import bundled_path
 
     folder = bundled_path() if path is None else Path(path)
-    if folder.is_file():
-        folder = folder.parent
+    if not folder.is_dir():
+        return None
     sheet = folder / "README.md"
     return sheet.read_text(encoding="utf-8") if sheet.is_file() else None
