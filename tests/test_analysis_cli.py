@@ -128,3 +128,12 @@ def test_import_stays_light():
     code = "import sys, loopscope.cli; print(any(m in sys.modules for m in ('numba', 'scipy', 'pandas')))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "False"
+
+
+def test_flows_csv_with_blank_kind_and_id_cells(tmp_path):
+    path = tmp_path / "mix.csv"
+    path.write_text("src,dst,amount,id,kind\nx,y,1,d1,purchase\ny,x,2,,\n")
+    document = _json(["cycles", str(path), "--json"])
+    assert document["cycles"][0]["deals"] == [["d1"], []]
+    parties = {p["party"]: p for p in _json(["exposure", str(path), "--json"])["parties"]}
+    assert parties["x"]["top_customer"] == "y" and "nan" not in parties["x"]["inflows"]

@@ -262,3 +262,27 @@ def test_temporal_round_trip_in_the_dataset():
 def test_bad_input_is_refused_with_a_clear_message(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_integer_labels_and_blank_text_cells_stay_plain():
+    frame = pd.DataFrame({"src": [1, 2], "dst": [2, 1], "amount": [3.0, 4.0], "deal_id": ["d1", None],
+                          "kind": pd.Series(["purchase", None], dtype="str")})
+    (cycle,) = find_cycles(frame)
+    json.dumps(cycle.to_dict(), allow_nan=False)
+    assert cycle.parties == (1, 2) and type(cycle.parties[0]) is int
+    assert "nan" not in cycle.narrative["en"]
+
+
+def test_a_partly_undisclosed_bottleneck_is_not_called_a_maximum():
+    frame = pd.DataFrame({"src": ["a", "a", "b"], "dst": ["b", "b", "a"], "amount": [10.0, np.nan, 100.0],
+                          "deal_id": ["d1", "d2", "d3"]})
+    (cycle,) = find_cycles(frame)
+    assert (cycle.amount_usd, cycle.low_usd, cycle.high_usd) == (10.0, 10.0, 100.0)
+    assert "at most" not in cycle.narrative["en"] and "$10 to $100" in cycle.narrative["en"]
+    both_open = pd.DataFrame({"src": ["a", "a", "b", "b"], "dst": ["b", "b", "a", "a"],
+                              "amount": [10.0, np.nan, 20.0, np.nan], "deal_id": ["d1", "d2", "d3", "d4"]})
+    (cycle,) = find_cycles(both_open)
+    assert (cycle.amount_usd, cycle.high_usd) == (10.0, np.inf)
+    assert "$10 or more can go round this loop" in cycle.narrative["en"]
+    with pytest.raises(ValueError, match="cannot read 'NaT'"):
+        find_cycles(frame, temporal=True, window="NaT")

@@ -114,3 +114,11 @@ def test_exposure_json_and_frame():
     inflows = [r.inflow_usd for r in result.values()]
     assert inflows == sorted(inflows, reverse=True)
     assert frame.loc["oracle", "top_customer"] == "openai"
+
+
+def test_undisclosed_flows_open_the_upper_bound_and_zero_commitments_are_zero_years():
+    flows = pd.DataFrame({"src": ["a", "b"], "dst": ["b", "a"], "amount": [np.nan, 5.0]})
+    row = exposure(flows)["a"]
+    assert row.round_tripped_usd == 0 and row.round_tripped_high_usd == float("inf")
+    amazon = exposure(loopscope.load())["amazon"]
+    assert amazon.commitments_usd == 0 and amazon.commitment_years == 0.0

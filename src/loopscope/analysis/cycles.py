@@ -53,7 +53,8 @@ class Step:
 class Cycle:
     """A round trip: parties in order (the last pays the first), the steps between them, and the
     circulated amount, the bottleneck along the cycle (``low_usd``/``high_usd`` from the amounts'
-    uncertainty; ``amount_usd`` NaN when a step's amount is undisclosed).
+    uncertainty; ``amount_usd`` NaN when every deal of a step is undisclosed; when only some are,
+    the step counts its disclosed deals, so the amount is a lower bound and ``high_usd`` infinite).
 
     ``temporal`` says whether the steps happen in time order: for a cycle from the temporal search
     always true; for a static cycle, true when one dated flow per step can be chosen so that, going
@@ -275,7 +276,10 @@ def parse_window(window: Any) -> timedelta | None:
         import pandas as pd
 
         try:
-            value = pd.Timedelta(window).to_pytimedelta()
+            parsed = pd.Timedelta(window)
+            if parsed is pd.NaT:
+                raise ValueError
+            value = parsed.to_pytimedelta()
         except ValueError:
             raise ValueError(f"window: cannot read {window!r} as a duration (examples: 365d, 52w, 90 days)") from None
     else:

@@ -64,7 +64,8 @@ class PartyExposure:
       ``undisclosed_in``/``undisclosed_out`` count the deals whose amount is not known.
     * ``round_tripped_usd``: the most of its inflow that can be its own money coming back, i.e. the
       largest circulation through the party (money that leaves it and returns through the network);
-      ``round_tripped_share`` divides it by ``inflow_usd``.  Low and high from the amounts' ranges.
+      ``round_tripped_share`` divides it by ``inflow_usd``.  Low and high from the amounts' ranges;
+      high is infinite when a flow of undisclosed amount lies on a cycle with the party.
     * ``top_customer``, ``top_customer_share``, ``hhi``: customer concentration of its revenue inflows
       (purchases, leases, backstops it receives), Herfindahl-Hirschman index over customers (0 … 1).
     * ``backlog``: the top customer's share of the reported backlog (see :class:`Backlog`);
@@ -242,7 +243,7 @@ def exposure(data: Any, max_length: int = 6) -> Exposure:
             commitments_usd=committed, commitments_low_usd=float(low[commitments].sum()),
             commitments_high_usd=float(high[commitments].sum()) if not _count(net, commitments) else float("inf"),
             revenue_usd=revenue, revenue_basis=basis,
-            commitment_years=committed / revenue if revenue and revenue > 0 and committed > 0 else float("nan"),
+            commitment_years=committed / revenue if revenue > 0 else float("nan"),
             cycles=len(on_cycles.get(v, [])), top_cycles=tuple(on_cycles.get(v, [])[:5]),
         ))
     rows.sort(key=lambda r: (-r.inflow_usd, str(r.party)))
@@ -331,9 +332,16 @@ class _RoundTrips:
 
         self.W = {column: net.matrix(column).tocoo() for column in ("amount", "low", "high")}
         self.count, self.component = connected_components(net.graph(), directed=True, connection="strong")
+        # components holding a flow of undisclosed amount: there the upper bound is open
+        unknown = np.isnan(net.amount) & (net.src != net.dst)
+        inside = self.component[net.src[unknown]] == self.component[net.dst[unknown]]
+        self.open = set(self.component[net.src[unknown]][inside].tolist())
 
     def through(self, v: int) -> tuple[float, float, float]:
-        return tuple(self._max_flow(v, self.W[c]) for c in ("amount", "low", "high"))  # type: ignore[return-value]
+        amount, low, high = (self._max_flow(v, self.W[c]) for c in ("amount", "low", "high"))
+        if self.component[v] in self.open:
+            high = float("inf")  # an undisclosed flow could carry more round
+        return amount, low, high
 
     def _max_flow(self, v: int, W) -> float:
         home = self.component[v]

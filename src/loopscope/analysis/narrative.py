@@ -34,8 +34,9 @@ _WORDS = {
     "en": {
         "undisclosed": "an undisclosed amount", "at_least": "at least {x}", "up_to": "up to {x}", "about": "≈ {x}",
         "more": " and {n} more deal", "more_plural": " and {n} more deals",
-        "bound": "at most {x} can go round this loop", "range": " ({lo} to {hi})",
-        "open_range": " ({lo} or more: an amount is undisclosed)",
+        "bound": "at most {x} can go round this loop",
+        "about_bound": "about {x} can go round this loop ({lo} to {hi})",
+        "open": "{x} or more can go round this loop (from {lo}; an amount is undisclosed)",
         "unknown": "how much goes round is unknown: {n} amount undisclosed",
         "unknown_plural": "how much goes round is unknown: {n} amounts undisclosed",
         "ordered": ", and the deals follow each other in time",
@@ -46,8 +47,9 @@ _WORDS = {
     "de": {
         "undisclosed": "einen nicht genannten Betrag", "at_least": "mindestens {x}", "up_to": "bis zu {x}",
         "about": "≈ {x}", "more": " und {n} weiterer Deal", "more_plural": " und {n} weitere Deals",
-        "bound": "höchstens {x} können so im Kreis fließen", "range": " ({lo} bis {hi})",
-        "open_range": " ({lo} oder mehr: ein Betrag ist nicht genannt)",
+        "bound": "höchstens {x} können so im Kreis fließen",
+        "about_bound": "etwa {x} können so im Kreis fließen ({lo} bis {hi})",
+        "open": "{x} oder mehr können so im Kreis fließen (ab {lo}; ein Betrag ist nicht genannt)",
         "unknown": "wie viel im Kreis fließt, ist offen: {n} Betrag ist nicht genannt",
         "unknown_plural": "wie viel im Kreis fließt, ist offen: {n} Beträge sind nicht genannt",
         "ordered": ", und die Deals folgen zeitlich aufeinander",
@@ -115,11 +117,13 @@ def tell_cycle(
         unknown = sum(1 for s in steps if math.isnan(s.amount_usd))
         end = (words["unknown"] if unknown == 1 else words["unknown_plural"]).format(n=unknown)
     else:
-        end = words["bound"].format(x=money(amount, lang=lang))
+        x, lo = money(amount, lang=lang), money(low, lang=lang)
         if math.isinf(high):
-            end += words["open_range"].format(lo=money(low, lang=lang))
+            end = words["open"].format(x=x, lo=lo)
         elif low < amount or high > amount:
-            end += words["range"].format(lo=money(low, lang=lang), hi=money(high, lang=lang))
+            end = words["about_bound"].format(x=x, lo=lo, hi=money(high, lang=lang))
+        else:
+            end = words["bound"].format(x=x)
     if temporal:
         first, last = step_dates[0][0], step_dates[-1][0]
         if first is not None and last is not None:

@@ -203,7 +203,8 @@ def _from_frame(
     if inverted.size:
         raise ValueError(f"flows table: row {inverted[0]}: low {low[inverted[0]]!r} is above high {high[inverted[0]]!r}")
 
-    labels = _sorted_labels(list(parties) if parties is not None else pd.unique(frame[["src", "dst"]].to_numpy().ravel()))
+    found = pd.unique(frame[["src", "dst"]].to_numpy().ravel()).tolist()  # plain Python labels
+    labels = _sorted_labels(list(parties) if parties is not None else found)
     position = {label: i for i, label in enumerate(labels)}
     unknown = set(frame["src"]).union(frame["dst"]) - position.keys()
     if unknown:
@@ -215,9 +216,17 @@ def _from_frame(
     else:
         day = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
     none = np.full(len(frame), None, dtype=object)
-    deal_id = frame["deal_id"].to_numpy(dtype=object) if "deal_id" in frame.columns else none
-    kind = frame["kind"].to_numpy(dtype=object) if "kind" in frame.columns else none.copy()
+    deal_id = _texts(frame["deal_id"]) if "deal_id" in frame.columns else none
+    kind = _texts(frame["kind"]) if "kind" in frame.columns else none.copy()
     return FlowNetwork(tuple(labels), src, dst, amount, low, high, day, deal_id, kind, dict(names or {}), ledger)
+
+
+def _texts(column: pd.Series) -> np.ndarray:
+    """A text column as an object array with None (not NaN or pd.NA) where a cell is empty."""
+    values = column.to_numpy(dtype=object, copy=True)
+    missing = column.isna().to_numpy()
+    values[missing] = None
+    return values
 
 
 def _sorted_labels(labels: Sequence[Any]) -> list[Any]:

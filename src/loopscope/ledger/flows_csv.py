@@ -110,7 +110,7 @@ def read_flows_csv(path: Path | str) -> pd.DataFrame:
         records["kind"].append(cell.get("kind") or None)
     if problems:
         raise LedgerError(problems)
-    frame = pd.DataFrame(records)
+    frame = pd.DataFrame({k: pd.Series(v, dtype=object) if k in ("deal_id", "kind") else v for k, v in records.items()})
     frame["date"] = pd.to_datetime(frame["date"])
     for name_ in ("amount", "low", "high"):
         frame[name_] = frame[name_].astype("float64")
