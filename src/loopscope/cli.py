@@ -198,8 +198,7 @@ def _check_lang(lang: str) -> None:
 
 
 def _load_network(path: Path | None, as_of: str | None, kinds: list[str] | None = None):
-    """A ledger, or a flows table when PATH is a .csv file, with only the deals of ``kinds`` if given;
-    returns (data, name of the input)."""
+    """A ledger, or a flows table when PATH is a .csv file, with only the deals of ``kinds`` if given; returns (data, name of the input)."""
     from .ledger.vocabulary import DEAL_KINDS
 
     unknown = sorted(set(kinds or ()) - set(DEAL_KINDS))
@@ -262,8 +261,7 @@ def cycles(
     as_json: JsonOption = False,
     lang: LangOption = "en",
 ) -> None:
-    """Round trips: every cycle of money up to --max-length parties, largest first, with the deals,
-    the amount that can go round and a one-sentence narrative."""
+    """Round trips: every cycle of money up to --max-length parties, largest first, with the deals, the amount that can go round and a one-sentence narrative."""
     from .analysis.cycles import find_cycles
     from .display import money
 
@@ -321,8 +319,7 @@ def circulation(
     as_json: JsonOption = False,
     lang: LangOption = "en",
 ) -> None:
-    """How much of the money goes in circles: maximum circulation (the headline), the Hodge
-    decomposition's loop ratio and hierarchy, Finn's cycling index and weighted reciprocity."""
+    """How much of the money goes in circles: maximum circulation (the headline), the Hodge decomposition's loop ratio and hierarchy, Finn's cycling index and weighted reciprocity."""
     import numpy as np
 
     from .analysis.circulation import max_circulation, reciprocity
@@ -404,8 +401,7 @@ def report(
     as_of: AsOfOption = None,
     max_length: Annotated[int, typer.Option("--max-length", "-k", min=2, help="Longest round trip, in parties.")] = 6,
 ) -> None:
-    """Write the report: one self-contained HTML file (works offline, opened straight from disk)
-    with the headline figures, the network, the round trips, the per-company view, methods and sources."""
+    """Write the report: one self-contained HTML file (works offline, opened straight from disk) with the headline figures, the network, the round trips, the per-company view, methods and sources."""
     from .analysis import max_circulation
     from .display import money
     from .ledger.files import write_atomic
@@ -465,8 +461,7 @@ def exposure(
     as_json: JsonOption = False,
     lang: LangOption = "en",
 ) -> None:
-    """Per company: money in and out, the share of its inflow that is its own money coming back,
-    customer concentration, its top customer's share of its backlog, and commitments against revenue."""
+    """Per company: money in and out, the share of its inflow that is its own money coming back, customer concentration, its top customer's share of its backlog, and commitments against revenue."""
     from .analysis.exposure import exposure as compute
     from .display import money
 
