@@ -230,7 +230,7 @@ def exposure(data: Any, max_length: int = 6) -> Exposure:
         circ, circ_low, circ_high = round_trip.through(v)
         customers, top, top_share, hhi = _concentration(net, into, amount, v)
         commitments = out & np.isin(net.kind.astype(str), COMMITMENT_KINDS)
-        revenue, basis = _annual_revenue(ledger, label) if ledger is not None else (float("nan"), None)
+        revenue, basis = annual_revenue(ledger, label) if ledger is not None else (float("nan"), None)
         committed = float(amount[commitments].sum())
         rows.append(PartyExposure(
             party=label, name=net.name(v), inflow_usd=inflow, outflow_usd=outflow, inflows=inflows,
@@ -278,7 +278,9 @@ def _concentration(net: FlowNetwork, into: np.ndarray, amount: np.ndarray, v: in
     return int((per_customer > 0).sum()), net.labels[top], float(shares[top]), float((shares**2).sum())
 
 
-def _annual_revenue(ledger, party: str) -> tuple[float, str | None]:
+def annual_revenue(ledger, party: str) -> tuple[float, str | None]:
+    """A party's latest annual revenue in US dollars and the figure it comes from: a 12-month
+    ``revenue`` figure or an ``annualized_revenue`` run rate, whichever is later (reported on a tie)."""
     candidates = []
     for figure in ledger.figures_of(party):
         if figure.metric == "revenue" and figure.period is not None:
