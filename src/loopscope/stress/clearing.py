@@ -53,18 +53,23 @@ class Clearing:
 
 def _inputs(liabilities, external_assets, external_liabilities):
     L = np.asarray(liabilities.toarray() if hasattr(liabilities, "toarray") else liabilities, dtype=np.float64)
-    if L.ndim != 2 or L.shape[0] != L.shape[1]:
-        raise ValueError(f"liabilities must be a square matrix, got shape {L.shape}")
-    n = L.shape[0]
+    if L.ndim not in (2, 3) or L.shape[-2] != L.shape[-1]:
+        raise ValueError(f"liabilities must be a square matrix (n, n) or a stack of them (S, n, n), got shape {L.shape}")
+    n = L.shape[-1]
     if not np.isfinite(L).all() or (L < 0).any():
         raise ValueError("liabilities must be finite and not negative")
-    if np.diag(L).any():
+    if np.diagonal(L, axis1=-2, axis2=-1).any():
         raise ValueError("liabilities: a firm cannot owe itself (the diagonal must be 0)")
     e = np.asarray(external_assets, dtype=np.float64)
-    single = e.ndim == 1
+    single = e.ndim == 1 and L.ndim == 2
     e = np.atleast_2d(e)
     if e.ndim != 2 or e.shape[1] != n:
         raise ValueError(f"external_assets must have {n} entries per scenario, got shape {np.shape(external_assets)}")
+    if L.ndim == 3:
+        if e.shape[0] == 1:
+            e = np.broadcast_to(e, (L.shape[0], n))
+        if e.shape[0] != L.shape[0]:
+            raise ValueError(f"{L.shape[0]} networks but {e.shape[0]} scenarios of external assets")
     if not np.isfinite(e).all() or (e < 0).any():
         raise ValueError("external_assets must be finite and not negative")
     ext = np.zeros(n) if external_liabilities is None else np.asarray(external_liabilities, dtype=np.float64)
@@ -75,7 +80,38 @@ def _inputs(liabilities, external_assets, external_liabilities):
 
 def _solve(L, e, ext, seniority: str, alpha: float, beta: float, model: str) -> Clearing:
     """The fictitious default algorithm, generalised to default costs (Rogers & Veraart 2013) and to
-    outside creditors senior to the network's."""
+    outside creditors senior to the network's.  Pro rata: the compiled kernel, all scenarios in
+    parallel; senior outside creditors: :func:`_solve_senior`."""
+    if seniority not in SENIORITIES:
+        raise ValueError(f"seniority must be one of {SENIORITIES}, not {seniority!r}")
+    if seniority == "external_senior":
+        if L.ndim == 2:
+            return _solve_senior(L, _shares(L, L.sum(axis=1)), e, ext, L.sum(axis=1), model)
+        parts = [_solve_senior(L[s], _shares(L[s], L[s].sum(axis=1)), e[s:s + 1], ext, L[s].sum(axis=1), model)
+                 for s in range(L.shape[0])]
+        return Clearing(model, *(np.concatenate([getattr(r, f) for r in parts]) for f in _FIELDS))
+    from ._clearing_kernels import clear_many
+
+    stack = L if L.ndim == 3 else L[None]
+    owed = stack.sum(axis=2) + ext
+    pi = _shares(stack, owed)
+    p, book, equity, losses, defaulted, default_round, rounds = clear_many(
+        pi, owed, np.ascontiguousarray(e), float(alpha), float(beta))
+    obligations = owed if L.ndim == 3 else np.broadcast_to(owed[0], p.shape)  # a read-only view, no copy
+    return Clearing(model, p, obligations, book, equity, losses, defaulted, default_round, rounds)
+
+
+_FIELDS = ("payments", "obligations", "equity_book", "equity", "losses", "defaulted", "default_round", "rounds")
+
+
+def _shares(L, owed):
+    """``pi[i][j]``: the share of what i pays that goes to j (0 for a firm that owes nothing)."""
+    return np.divide(L, owed[..., None], out=np.zeros_like(L), where=owed[..., None] > 0)
+
+
+def _solve_numpy(L, e, ext, seniority: str, alpha: float, beta: float, model: str) -> Clearing:
+    """The fictitious default algorithm in numpy, a Python loop over scenarios: the straightforward
+    implementation, kept as the reference the compiled kernel is tested and benchmarked against."""
     if seniority not in SENIORITIES:
         raise ValueError(f"seniority must be one of {SENIORITIES}, not {seniority!r}")
     n = L.shape[0]
@@ -202,7 +238,8 @@ def eisenberg_noe(liabilities, external_assets, external_liabilities=None, senio
 
     Parameters
     ----------
-    liabilities : (n, n) array or sparse matrix, ``liabilities[i][j]`` = what i owes j
+    liabilities : (n, n) array or sparse matrix, ``liabilities[i][j]`` = what i owes j; or a stack
+        (S, n, n), one network per scenario (Monte Carlo samples of uncertain amounts)
     external_assets : (n,) for one scenario or (S, n) for S scenarios at once
     external_liabilities : (n,), what each firm owes outside the network
     seniority : ``"pro_rata"`` or ``"external_senior"``
@@ -216,9 +253,11 @@ def eisenberg_noe(liabilities, external_assets, external_liabilities=None, senio
     -----
     *Method.*  The fictitious default algorithm (Eisenberg & Noe 2001, section 3): start from full
     payment, find who is short, solve the linear system for the payments of those firms with the
-    others paying in full, repeat until nobody new is short; at most ``n`` rounds (``2n`` with senior
-    outside creditors, whose firms can also drop to paying nothing).  Exact up to rounding, unlike
-    fixed-point iteration, which converges very slowly on rings that leak little to the outside.
+    others paying in full, repeat until nobody new is short; at most ``n`` rounds.  Exact up to
+    rounding, unlike fixed-point iteration, which converges very slowly on rings that leak little to
+    the outside.  A compiled kernel clears the scenarios in parallel threads.  With senior outside
+    creditors, monotone fixed-point iteration finds who pays in full, in part and nothing, then the
+    part-payers' payments are solved exactly.
 
     *Several clearing vectors.*  Where firms owe each other in a closed loop and have no outside
     cash (two firms owing each other 100: both [100, 100] and [0, 0] clear), the greatest is returned,
@@ -269,5 +308,4 @@ def rogers_veraart(liabilities, external_assets, alpha: float, beta: float, exte
 
 
 def _squeeze(result: Clearing) -> Clearing:
-    return Clearing(result.model, *(getattr(result, f)[0] for f in (
-        "payments", "obligations", "equity_book", "equity", "losses", "defaulted", "default_round", "rounds")))
+    return Clearing(result.model, *(getattr(result, f)[0] for f in _FIELDS))
