@@ -72,7 +72,7 @@ def furfine(exposures, capital, failed, recovery: float = 0.0) -> Cascade:
     Parameters
     ----------
     exposures : (n, n), ``exposures[i][j]`` = what i has lent to or invested in j
-    capital : (n,), each firm's capital (equity) buffer
+    capital : (n,), each firm's capital (equity) buffer; or (S, n), one row per scenario
     failed : the firms failing at the start: a boolean mask (n,) or (S, n), or firm indices
     recovery : share of an exposure recovered from a failed firm, in [0, 1]
 
@@ -94,11 +94,17 @@ def furfine(exposures, capital, failed, recovery: float = 0.0) -> Cascade:
     A = _square(exposures, "exposures")
     n = A.shape[0]
     K = np.asarray(capital, dtype=np.float64)
-    if K.shape != (n,) or not np.isfinite(K).all() or (K < 0).any():
-        raise ValueError(f"capital must be {n} finite amounts of at least 0")
+    if K.shape[-1:] != (n,) or K.ndim > 2 or not np.isfinite(K).all() or (K < 0).any():
+        raise ValueError(f"capital must be {n} finite amounts of at least 0 (or a row of them per scenario)")
     if not 0 <= recovery <= 1:
         raise ValueError(f"recovery must lie in [0, 1], not {recovery}")
     start, single = _initial(failed, n)
+    if K.ndim == 2:
+        single = False
+        if start.shape[0] == 1:
+            start = np.broadcast_to(start, K.shape).copy()
+        if start.shape[0] != K.shape[0]:
+            raise ValueError(f"{K.shape[0]} scenarios of capital but {start.shape[0]} of failures")
     S = start.shape[0]
     np.fill_diagonal(A, 0.0)
     down = start.copy()
