@@ -163,9 +163,20 @@ def _mask(parties, index: dict[str, int], n: int) -> np.ndarray:
     return mask
 
 
+def _shock_sizes(scenario: Scenario, samples: int, rng: np.random.Generator | None) -> list[np.ndarray]:
+    """Each shock's size per sample (S,), drawn once for all samples so that batching cannot
+    change them; the central sizes (1,) without ``rng``.  A funding freeze has no size (ones)."""
+    sizes = []
+    for shock in scenario.shocks:
+        size = shock.fraction if isinstance(shock, PaysFraction) else getattr(shock, "by", None)
+        sizes.append(np.ones(max(samples, 1)) if size is None else _sizes(size, samples, rng))
+    return sizes
+
+
 def _evaluate(sheets: BalanceSheets, scenario: Scenario, model: str, amounts: np.ndarray, stake_amounts: np.ndarray,
-              rng: np.random.Generator | None) -> Outcome:
-    """Shock the sheets for each row of ``amounts`` and run the model on all rows at once."""
+              sizes: list[np.ndarray]) -> Outcome:
+    """Shock the sheets for each row of ``amounts`` (with the shock ``sizes`` of each row) and run
+    the model on all rows at once."""
     S = amounts.shape[0]
     parties = sheets.parties
     n = len(parties)
@@ -181,18 +192,18 @@ def _evaluate(sheets: BalanceSheets, scenario: Scenario, model: str, amounts: np
     funding = base.funding.copy()
     fall = np.zeros((S, n))  # the share by which each party's market value falls
     pays = np.ones((S, n))  # the share of its commitments each party pays at most
-    for shock in scenario.shocks:
+    for shock, size in zip(scenario.shocks, sizes):
         if isinstance(shock, PaysFraction):
             i = index[shock.party]
-            f = _sizes(shock.fraction, S, rng)
+            f = size
             paid[:, src == i] *= f[:, None]
             pays[:, i] = np.minimum(pays[:, i], f)
             funding[:, i] = 0.0
         elif isinstance(shock, RevenueFalls):
-            outside[:, _mask(shock.parties, index, n)] *= 1 - _sizes(shock.by, S, rng)[:, None]
+            outside[:, _mask(shock.parties, index, n)] *= 1 - size[:, None]
         elif isinstance(shock, EquityFalls):
             mask = _mask(shock.parties, index, n)
-            y = _sizes(shock.by, S, rng)[:, None]
+            y = size[:, None]
             fall[:, mask] = 1 - (1 - fall[:, mask]) * (1 - y)
             funding[:, mask] *= 1 - y
         elif isinstance(shock, FundingFreeze):
@@ -218,9 +229,7 @@ def _evaluate(sheets: BalanceSheets, scenario: Scenario, model: str, amounts: np
             c = eisenberg_noe(L1, e1)
         else:
             c = rogers_veraart(L1, e1, scenario.parameters.alpha, scenario.parameters.beta)
-        owed1 = c.obligations
-        received = c.equity - e1 + owed1
-        lost = inflow0 - received
+        lost = (inflow0 - L1.sum(axis=1)) + c.losses  # called off or cut, plus what clearing could not pay
         owed_kept = _scatter(src, dst, kept, n).sum(axis=2)  # still owed: cancelled flows are not
         shortfall = owed_kept - c.payments
         defaulted = c.defaulted | trigger
@@ -328,15 +337,16 @@ def stress_test(ledger: Ledger, scenario: str | Scenario = "openai-cannot-pay", 
     unknown = sorted(scenario.parties() - set(sheets.parties))
     if unknown:
         raise ScenarioError(f"scenario {scenario.name!r} names parties the ledger does not have: {', '.join(unknown)}")
-    central = _evaluate(sheets, scenario, model, *sheets.draw(0), None)
+    central = _evaluate(sheets, scenario, model, *sheets.draw(0), _shock_sizes(scenario, 0, None))
     draws = None
     if samples:
         amounts, stakes = sheets.draw(samples, seed)
-        rng = np.random.default_rng([0 if seed is None else seed, 1])
+        sizes = _shock_sizes(scenario, samples, np.random.default_rng(None if seed is None else [seed, 1]))
         parts = []
         for start in range(0, samples, BATCH):
             stop = min(start + BATCH, samples)
-            parts.append(_evaluate(sheets, scenario, model, amounts[start:stop], stakes[start:stop], rng))
+            parts.append(_evaluate(sheets, scenario, model, amounts[start:stop], stakes[start:stop],
+                                   [size[start:stop] for size in sizes]))
             if progress is not None:
                 progress(stop, samples)
         draws = Outcome(*(np.concatenate([getattr(p, f) for p in parts]) for f in Outcome.__dataclass_fields__))
