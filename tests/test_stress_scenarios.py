@@ -155,3 +155,30 @@ def test_scenario_files_and_their_errors(tmp_path, ledger):
         stress_test(ledger, str(stranger))
     with pytest.raises(ValueError, match="model must be one of"):
         stress_test(ledger, "openai-cannot-pay", model="xyz")
+
+
+def test_the_stress_command(tmp_path):
+    from typer.testing import CliRunner
+
+    from loopscope.cli import app
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["stress", "--scenario", "openai-cannot-pay"])
+    assert result.exit_code == 0, result.output
+    assert "keinesfalls in der Lage" in result.output and "round 1: OpenAI" in result.output
+    assert "Oracle" in result.output and "assumptions" in result.output and "model: Eisenberg-Noe" in result.output
+    german = runner.invoke(app, ["stress", "-s", "valuation-reset", "--lang", "de", "--samples", "200", "--seed", "3"])
+    assert german.exit_code == 0, german.output
+    assert "Verluste gegenüber dem Plan" in german.output and "Ausfallwahrsch." in german.output
+    assert "häufigste Kaskade in 200 Stichproben" in german.output and "Mrd. $" in german.output
+    document = json.loads(runner.invoke(app, ["stress", "-s", "perfect-storm", "-m", "furfine", "--json", "--samples", "50"]).stdout)
+    direct = stress_test(loopscope.load(), "perfect-storm", model="furfine", samples=50, seed=0).to_dict()
+    assert document["model"] == "furfine" and document["cascade"] == direct["cascade"]
+    assert document["monte_carlo"] == direct["monte_carlo"]
+    assert [p["loss_usd"] for p in document["parties"]] == [p["loss_usd"] for p in direct["parties"]]
+    listing = runner.invoke(app, ["stress", "--list"])
+    assert all(name in listing.output for name in BUILTIN)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nshocks: []\n", encoding="utf-8")
+    failed = runner.invoke(app, ["stress", "-s", str(bad)])
+    assert failed.exit_code == 1 and "bad.yaml:2: shocks:" in failed.output

@@ -516,6 +516,99 @@ def exposure(
     console.print(f"{'Quelle' if de else 'input'}: {name}", highlight=False)
 
 
+@app.command()
+def stress(
+    path: PathArg = None,
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="A built-in scenario (openai-cannot-pay, "
+                                          "capital-markets-close, valuation-reset, perfect-storm) or a YAML file.")] = "openai-cannot-pay",
+    model: Annotated[Optional[str], typer.Option("--model", "-m", help="en (Eisenberg-Noe), rv (Rogers-Veraart), egj "
+                                                 "(Elliott-Golub-Jackson), debtrank or furfine. Default: the scenario's.")] = None,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Monte Carlo samples of uncertain amounts and shock sizes (0: central run only).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the samples.")] = 0,
+    as_of: AsOfOption = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows of the table (0: all parties hit). JSON lists all.")] = 15,
+    list_scenarios: Annotated[bool, typer.Option("--list", help="List the built-in scenarios and exit.")] = False,
+    as_json: JsonOption = False,
+    lang: LangOption = "en",
+) -> None:
+    """Stress test: what a default, a funding freeze or a valuation reset does as it cascades through the network: per party value before and after, loss, default and round; the cascade round by round; with --samples, default probabilities and loss quantiles."""
+    import numpy as np
+
+    from .display import money
+    from .stress import BUILTIN, ScenarioError, load_scenario, stress_test
+
+    _check_lang(lang)
+    de = lang == "de"
+    if list_scenarios:
+        for name, data in BUILTIN.items():
+            console.print(f"[bold]{name}[/bold]: {data['title_de' if de else 'title']}", highlight=False)
+            console.print(f"  „{data['quote']['text']}“ ({data['quote']['publisher']})", highlight=False, markup=False)
+        return
+    ledger = _load(path, as_of)
+    try:
+        chosen = load_scenario(scenario)
+        if samples > 2_000 and not as_json and console.is_terminal:
+            from rich.progress import Progress
+
+            with Progress(console=errors, transient=True) as bar:
+                task = bar.add_task("Monte Carlo", total=samples)
+                result = stress_test(ledger, chosen, model=model, samples=samples, seed=seed,
+                                     progress=lambda done, total: bar.update(task, completed=done))
+        else:
+            result = stress_test(ledger, chosen, model=model, samples=samples, seed=seed)
+    except ScenarioError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        document = result.to_dict()
+        document["input"] = str(path) if path else "ai-2025"
+        _emit_json(document)
+        return
+    names = {p.id: p.name for p in ledger.parties}
+    title = (chosen.title_de if de else chosen.title) or chosen.name
+    console.print(f"[bold]{title}[/bold] ({chosen.name}; {result.model}: {result.to_dict()['model_name']}; "
+                  f"{'Horizont' if de else 'horizon'} {result.start} – {result.end})", highlight=False)
+    if chosen.quote:
+        q = chosen.quote
+        console.print(f"„{q.text}“ ({q.publisher}{', ' + str(q.date) if q.date else ''}, {q.url})", markup=False, highlight=False)
+    c = result.central
+    hit = [i for i in np.argsort(-c.loss[0], kind="stable") if c.loss[0, i] > 0 or c.defaulted[0, i]]
+    table = Table(title=("Verluste gegenüber dem Plan" if de else "Losses against the plan"), title_justify="left")
+    headers = (["Partei", "Wert vorher", "Verlust", "in % des Werts", "Wert nachher", "Ausfall (Runde)", "nicht gezahlt"]
+               if de else ["party", "value before", "loss", "% of value", "value after", "default (round)", "unpaid"])
+    probability, quantiles = result.default_probability(), result.loss_quantiles()
+    if probability is not None:
+        headers += (["Ausfallwahrsch.", "Verlust 5–95 %"] if de else ["default probability", "loss 5–95%"])
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    for i in hit[: limit or len(hit)]:
+        row = [names.get(result.parties[i], result.parties[i]), money(result.value_before[i], lang=lang),
+               money(c.loss[0, i], lang=lang), _share(result.loss_share[i], lang), money(result.value_after[i], lang=lang),
+               (f"{'ja' if de else 'yes'} ({c.default_round[0, i]})" if c.defaulted[0, i] else ("nein" if de else "no")),
+               money(c.shortfall[0, i], lang=lang)]
+        if probability is not None:
+            row += [_share(probability[i], lang), f"{money(quantiles[0, i], lang=lang)} – {money(quantiles[2, i], lang=lang)}"]
+        table.add_row(*row)
+    console.print(table)
+    cascade = result.cascade()
+    label = "Runde" if de else "round"
+    console.print(("Kaskade: " if de else "cascade: ") + ("; ".join(
+        f"{label} {r}: {', '.join(names.get(p, p) for p in parties)}" for r, parties in enumerate(cascade, 1))
+        or ("niemand fällt aus" if de else "nobody defaults")), highlight=False)
+    totals = result.to_dict()["totals"]
+    console.print((f"Summe: {money(totals['loss_usd'], lang=lang)} Verlust, {totals['defaults']} Ausfälle"
+                   if de else f"total: {money(totals['loss_usd'])} lost, {totals['defaults']} defaults"), highlight=False)
+    if result.draws is not None:
+        likely, share = result.most_likely_cascade()
+        text = "; ".join(f"{label} {r}: {', '.join(names.get(p, p) for p in parties)}" for r, parties in enumerate(likely, 1))
+        text = text or ("niemand fällt aus" if de else "nobody defaults")
+        console.print((f"häufigste Kaskade in {samples} Stichproben ({_share(share, lang)}): " if de else
+                       f"most likely cascade in {samples} samples ({_share(share, lang)}): ") + text, highlight=False)
+    console.print("[bold]" + ("Annahmen (englisch)" if de else "assumptions") + "[/bold]")
+    for text in result.assumptions:
+        console.print(f"• {text}", highlight=False, markup=False)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:
