@@ -609,6 +609,111 @@ def stress(
         console.print(f"• {text}", highlight=False, markup=False)
 
 
+def _growth(values: list[str] | None) -> float | dict[str, float]:
+    """``--growth 0.3`` for all parties, ``--growth openai=1.0`` (repeatable) for one."""
+    rates: dict[str, float] = {}
+    default = 0.0
+    for text in values or ():
+        party, _, rate = text.rpartition("=")
+        try:
+            value = float(rate.rstrip("%")) / (100 if rate.endswith("%") else 1)
+        except ValueError:
+            raise typer.BadParameter(f"{text!r}: expected a rate (0.3 or 30%) or party=rate", param_hint="--growth") from None
+        if party:
+            rates[party] = value
+        else:
+            default = value
+    if rates and default:
+        raise typer.BadParameter("give either one rate for all or party=rate values, not both", param_hint="--growth")
+    return rates or default
+
+
+@app.command()
+def gap(
+    path: PathArg = None,
+    growth: Annotated[Optional[list[str]], typer.Option("--growth", "-g", help="Yearly revenue growth: one rate for all "
+                                                        "(0.3 or 30%), or party=rate, repeatable (others 0).")] = None,
+    as_of: AsOfOption = None,
+    until: Annotated[Optional[int], typer.Option("--until", help="Last year of the table (default: ten years; JSON: every year with commitments).")] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=0, help="Rows of the party table (0: all).")] = 12,
+    as_json: JsonOption = False,
+    lang: LangOption = "en",
+) -> None:
+    """Funding gap: commitments falling due per year against revenue (reported, then projected under stated growth), per party and for the network, the growth each party would need, and Bain's $2 trillion / $800 billion estimate rebuilt from its inputs."""
+    import math
+
+    from .display import money
+    from .stress.gap import funding_gap
+
+    _check_lang(lang)
+    de = lang == "de"
+    ledger = _load(path, as_of)
+    rates = _growth(growth)
+    try:
+        result = funding_gap(ledger, growth=rates, last_year=until if as_json else None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--growth") from None
+    if as_json:
+        document = result.to_dict()
+        document["input"] = str(path) if path else "ai-2025"
+        _emit_json(document)
+        return
+    last = until or result.base_year + 9
+    shown = [k for k, y in enumerate(result.years) if y <= last]
+    table = Table(title=("Verpflichtungen je Jahr gegen Umsatz (Netzwerk)" if de else "Commitments per year against revenue (network)"),
+                  title_justify="left")
+    for header in (["Jahr", "fällige Verpflichtungen", "Umsatz der Verpflichteten", "Lücke"] if de else
+                   ["year", "commitments due", "revenue of those committed", "gap"]):
+        table.add_column(header)
+    for k in shown:
+        table.add_row(str(result.years[k]), money(result.commitments_usd[k], lang=lang),
+                      money(result.revenue_projected_usd[k], lang=lang), money(result.gap_usd[k], lang=lang))
+    console.print(table)
+    later = result.commitments_usd[[k for k in range(len(result.years)) if result.years[k] > last]].sum()
+    if later > 0:
+        console.print((f"danach bis {result.years[-1]}: {money(later, lang=lang)}" if de else
+                       f"after that, to {result.years[-1]}: {money(later, lang=lang)}"), highlight=False)
+    parties = Table(title=("Je Partei" if de else "Per party"), title_justify="left")
+    for header in (["Partei", "Jahresumsatz", "Wachstum angenommen", "Verpflichtungen gesamt", "Spitzenjahr",
+                    "Spitze / Umsatz", "nötiges Wachstum p. a.", "ohne Betrag"] if de else
+                   ["party", "annual revenue", "growth assumed", "total commitments", "peak year", "peak / revenue",
+                    "growth needed a year", "undisclosed"]):
+        parties.add_column(header, overflow="fold")
+    for p in result.parties[: limit or len(result.parties)]:
+        k = int(p.commitments_usd.argmax())
+        ratio = p.commitments_usd[k] / p.revenue_usd if p.revenue_usd == p.revenue_usd and p.revenue_usd > 0 else math.nan
+        if p.growth_needed != p.growth_needed:
+            needed = "–"
+        elif p.growth_needed == math.inf:
+            needed = "nicht erreichbar" if de else "out of reach"
+        elif p.growth_needed <= 0:
+            needed = "gedeckt" if de else "covered"
+        else:
+            needed = _share(p.growth_needed, lang)
+        parties.add_row(p.name, money(p.revenue_usd, lang=lang), _share(p.growth, lang), money(p.total_commitments_usd, lang=lang),
+                        str(result.years[k]), "–" if ratio != ratio else f"{ratio:.1f}×".replace(".", "," if de else "."),
+                        needed, str(p.undisclosed or ""))
+    console.print(parties)
+    b = result.bain
+    if de:
+        console.print(f"Bain (Technology Report 2025): {money(b.capex_usd, lang=lang)} Investitionen pro Jahr ÷ "
+                      f"{_share(b.capex_to_revenue, lang)} (abgeleitet) = {money(b.revenue_needed_usd, lang=lang)} Umsatz nötig "
+                      f"bis {b.year}; finanziert {money(b.funded_usd, lang=lang)} (abgeleitet) → Lücke {money(b.shortfall_usd, lang=lang)}",
+                      highlight=False)
+    else:
+        console.print(f"Bain (Technology Report 2025): {money(b.capex_usd)} capex a year ÷ {_share(b.capex_to_revenue, lang)} "
+                      f"(derived) = {money(b.revenue_needed_usd)} revenue needed by {b.year}; funded {money(b.funded_usd)} "
+                      f"(derived) → shortfall {money(b.shortfall_usd)}", highlight=False)
+    central = [row for row in b.sensitivity if row[1] == b.funded_usd]
+    console.print(("je nach Investitionsquote: " if de else "by capex-to-revenue ratio: ") + "; ".join(
+        f"{_share(r, lang)} → {money(need, lang=lang)} / {money(short, lang=lang)}" for r, _, need, short in central), highlight=False)
+    for source in b.sources:
+        console.print(f"  {source['publisher']}: {source['url']}", highlight=False, markup=False)
+    console.print("[bold]" + ("Annahmen (englisch)" if de else "assumptions") + "[/bold]")
+    for text in result.assumptions:
+        console.print(f"• {text}", highlight=False, markup=False)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:

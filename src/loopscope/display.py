@@ -28,9 +28,11 @@ def _number(value: float, lang: str) -> str:
 
 
 def money(value: float | None, currency: str = "USD", lang: str = "en") -> str:
-    """``$22.4bn`` in English, ``22,4 Mrd. $`` in German; ``–`` for None or NaN."""
+    """``$22.4bn`` in English, ``22,4 Mrd. $`` in German (``−$3bn`` below zero); ``–`` for None or NaN."""
     if value is None or value != value:
         return "–"
+    if value < 0:
+        return "−" + money(-value, currency, lang)
     symbol = _SYMBOLS.get(currency, currency)
     suffix = ""
     for scale, name in _SCALES[lang]:
