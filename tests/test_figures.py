@@ -12,7 +12,7 @@ from loopscope.report.figures import save_figure
 runner = CliRunner()
 
 
-@pytest.mark.parametrize("which", ["network", "cycles"])
+@pytest.mark.parametrize("which", ["network", "cycles", "gap", "stress"])
 def test_figures_are_deterministic_and_captioned(tmp_path, which):
     ledger = loopscope.load()
     first = save_figure(which, ledger, tmp_path / "a.svg").read_bytes()
@@ -37,8 +37,28 @@ def test_figure_command_and_refusals(tmp_path):
     result = runner.invoke(app, ["figure", "cycles", "-o", str(tmp_path / "c.png")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "c.png").stat().st_size > 10_000
-    gap = runner.invoke(app, ["figure", "gap", "-o", str(tmp_path / "g.png")])
-    assert gap.exit_code == 2 and "stress-test module" in gap.output
+    stress = runner.invoke(app, ["figure", "stress", "-s", "perfect-storm", "-o", str(tmp_path / "s.png")])
+    assert stress.exit_code == 0, stress.output
+    missing = runner.invoke(app, ["figure", "stress", "-s", "no-such", "-o", str(tmp_path / "x.png")])
+    assert missing.exit_code == 1 and "neither a scenario file nor a built-in" in missing.output
+    unknown = runner.invoke(app, ["figure", "pie", "-o", str(tmp_path / "p.png")])
+    assert unknown.exit_code == 2 and "unknown figure" in unknown.output
     bad = runner.invoke(app, ["figure", "network", "-o", str(tmp_path / "n.gif")])
     assert bad.exit_code == 2 and ".png, .svg or .pdf" in bad.output
     assert not (tmp_path / "n.gif").exists()
+
+
+def test_gap_and_stress_figures_show_what_they_claim(tmp_path):
+    from loopscope.stress import stress_test
+    from loopscope.stress.gap import funding_gap
+
+    ledger = loopscope.load()
+    gap = save_figure("gap", ledger, tmp_path / "g.svg").read_text(encoding="utf-8")
+    short = [p for p in funding_gap(ledger).parties if p.revenue_usd > 0 and (p.gap_usd > 0).any()]
+    assert short and all(p.name in gap for p in short[:3])
+    assert "revenue: latest annual figure, held flat" in gap
+    stress = save_figure("stress", ledger, tmp_path / "s.svg", lang="de", scenario="perfect-storm").read_text(encoding="utf-8")
+    r = stress_test(ledger, "perfect-storm")
+    assert "Stresstest: Alles zugleich" in stress and "Kaskade: Runde 1: OpenAI" in stress
+    assert "Ausfall, Runde 2" in stress and r.cascade()[1] == ["anthropic"]
+    assert "Teufelskreis" in stress  # the quote the scenario models, in the caption

@@ -144,6 +144,41 @@ def test_everything_from_the_data_is_escaped(ledger):
     assert evil in " ".join(page.text)
 
 
+def test_stress_and_gap_sections_come_from_the_analyses(ledger):
+    from loopscope.stress import stress_test
+    from loopscope.stress.gap import funding_gap
+
+    html = render_report(ledger, scenario="perfect-storm", samples=200, seed=4)
+    text = " ".join(Page(html).text)
+    r = stress_test(ledger, "perfect-storm", samples=200, seed=4)
+    assert "Stress test: All three at once" in text and "Teufelskreis" in text
+    assert "Round 1: OpenAI" in text and "Round 2: Anthropic" in text and r.cascade() == [["openai"], ["anthropic"]]
+    oracle = r.parties.index("oracle")
+    assert money(r.central.loss[0, oracle]) in text  # the loss the model computed, as the page shows it
+    assert "Over 200 samples" in text and "Eisenberg-Noe clearing" in text
+    assert any("funding: every party raises outside" in a for a in r.assumptions) and "funding: every party raises outside" in text
+    gap = funding_gap(ledger)
+    top = next(p for p in gap.parties if p.revenue_usd > 0)
+    assert f"{top.growth_needed * 100:.0f}%" in text and "$2tn of revenue needed by 2030" in text and "$800bn short" in text
+    assert "cybernews.com" in html
+    german = " ".join(Page(render_report(ledger, lang="de")).text)
+    assert "Stresstest: OpenAI kann seine Verpflichtungen nicht bedienen" in german and "Runde 1:" in german
+    assert "Finanzierungslücke" in german and "es fehlen 800 Mrd. $" in german and "Nötiges Wachstum p. a." in german
+
+
+def test_a_scenario_from_a_file_is_escaped_too(ledger, tmp_path):
+    from loopscope.stress import Scenario
+
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)> & "q"'
+    scenario = Scenario.model_validate({"name": "evil", "title": evil, "description": evil,
+                                        "quote": {"text": evil, "publisher": evil, "url": "https://example.org/?a=<b>"},
+                                        "shocks": [{"type": "pays_fraction", "party": "openai", "fraction": 0}]})
+    page = Page(render_report(ledger, scenario=scenario))
+    assert len(page.scripts) == 3 and not any(tag == "img" for tag, _ in page.tags)
+    assert not any(k.startswith("on") for _, attributes in page.tags for k in attributes)
+    assert evil in " ".join(page.text)
+
+
 def test_report_command_writes_the_file(tmp_path):
     runner = CliRunner()
     target = tmp_path / "out" / "report.html"

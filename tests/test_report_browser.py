@@ -155,6 +155,14 @@ def test_markup_in_the_data_shows_as_text_and_runs_nothing(browser, tmp_path):
     page.close()
 
 
+def test_stress_and_gap_charts_are_drawn(page):
+    assert page.locator("#stress svg rect.bar").count() >= 2  # a bar per party that loses
+    assert "Round 1: OpenAI" in page.locator("#stress .cascade").inner_text()
+    assert page.locator("#gap svg polyline.chart-line").count() == 2  # revenue over the top party's and the network's bars
+    box = page.locator("#gap svg").first.bounding_box()
+    assert box["width"] > 300 and box["height"] > 150
+
+
 def test_german_report_in_the_browser(browser, tmp_path):
     path = tmp_path / "bericht.html"
     path.write_text(render_report(loopscope.load(), lang="de"), encoding="utf-8")
@@ -162,4 +170,6 @@ def test_german_report_in_the_browser(browser, tmp_path):
     page.goto(path.as_uri())
     assert page.locator("#reset").inner_text() == "Alles zeigen"
     assert "Mrd. $" in page.locator("#headline").inner_text()
+    assert page.locator("#stress h2").inner_text().startswith("Stresstest")
+    assert page.locator("#gap h2").inner_text() == "Finanzierungslücke"
     page.close()

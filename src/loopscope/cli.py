@@ -400,17 +400,28 @@ def report(
     lang: LangOption = "en",
     as_of: AsOfOption = None,
     max_length: Annotated[int, typer.Option("--max-length", "-k", min=2, help="Longest round trip, in parties.")] = 6,
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="The stress test shown: a built-in scenario "
+                                          "(see loopscope stress --list) or a YAML file.")] = "openai-cannot-pay",
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Monte Carlo samples for the stress test (0: central run only).")] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the samples.")] = 0,
 ) -> None:
-    """Write the report: one self-contained HTML file (works offline, opened straight from disk) with the headline figures, the network, the round trips, the per-company view, methods and sources."""
+    """Write the report: one self-contained HTML file (works offline, opened straight from disk) with the headline figures, the network, the round trips, the per-company view, a stress test, the funding gap, methods and sources."""
     from .analysis import max_circulation
     from .display import money
     from .ledger.files import write_atomic
     from .report import bundled_datasheet, render_report
+    from .stress import ScenarioError, load_scenario
 
     _check_lang(lang)
     ledger = _load(path, as_of)
     name = str(path) if path else "ai-2025"
-    html = render_report(ledger, name=name, lang=lang, max_length=max_length, datasheet=bundled_datasheet(path))
+    try:
+        chosen = load_scenario(scenario)
+        html = render_report(ledger, name=name, lang=lang, max_length=max_length, datasheet=bundled_datasheet(path),
+                             scenario=chosen, samples=samples, seed=seed)
+    except ScenarioError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     write_atomic(output, html)
     circ = max_circulation(ledger)
     share = f"{circ.circularity * 100:.0f}"
@@ -426,20 +437,25 @@ def report(
 
 @app.command()
 def figure(
-    which: Annotated[str, typer.Argument(help="network (round trips highlighted) or cycles (the largest, ranked); "
-                                              "gap and stress arrive with the stress-test module.")],
+    which: Annotated[str, typer.Argument(help="network (round trips highlighted), cycles (the largest, ranked), "
+                                              "gap (commitments per year against revenue) or stress (a scenario's losses and cascade).")],
     path: PathArg = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The image to write: .png, .svg or .pdf.")] = Path("figure.png"),
     lang: LangOption = "en",
     as_of: AsOfOption = None,
+    scenario: Annotated[str, typer.Option("--scenario", "-s", help="For stress: a built-in scenario or a YAML file.")] = "openai-cannot-pay",
 ) -> None:
     """Write a static, deterministic figure for articles, with a caption line stating source and date."""
     from .report.figures import save_figure
+    from .stress import ScenarioError
 
     _check_lang(lang)
     ledger = _load(path, as_of)
     try:
-        written = save_figure(which, ledger, output, name=str(path) if path else "ai-2025", lang=lang)
+        written = save_figure(which, ledger, output, name=str(path) if path else "ai-2025", lang=lang, scenario=scenario)
+    except ScenarioError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     console.print(f"{'Abbildung geschrieben' if lang == 'de' else 'figure written'}: {written.resolve()}", highlight=False)

@@ -32,8 +32,12 @@ def _share(value: float, lang: str) -> str:
     return f"{value * 100:.0f} %" if lang == "de" else f"{value * 100:.0f}%"
 
 
-def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int = 6, datasheet: str | None = None) -> dict:
-    """Everything the page shows, as JSON-ready data (texts already in ``lang``)."""
+def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int = 6, datasheet: str | None = None,
+                   scenario: Any = "openai-cannot-pay", samples: int = 0, seed: int = 0) -> dict:
+    """Everything the page shows, as JSON-ready data (texts already in ``lang``).
+
+    ``scenario`` (a built-in name, a YAML file or a Scenario) is the stress test shown, with
+    ``samples`` Monte Carlo samples (0: the central run only)."""
     from ..analysis import exposure, find_cycles, max_circulation
 
     if lang not in ("en", "de"):
@@ -164,6 +168,88 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
         "network": {"nodes": nodes, "edges": edges, "legend": legend},
         "cycles": cycle_rows, "cycles_total": len(cycles), "max_length": max_length,
         "exposure": rows, "backlog_notes": notes,
-        "methods": [{"name": x["name"], "text": x[lang]} for x in METHODS],
+        "stress": _stress(ledger, scenario, samples, seed, lang), "gap": _gap(ledger, lang),
+        "methods": [{"name": x["name_de"] if lang == "de" else x["name"], "text": x[lang]} for x in METHODS],
         "datasheet": datasheet or "", "sources": sources,
+    }
+
+
+def _names(ledger: Ledger, parties) -> list[str]:
+    return [ledger.party(p).name for p in parties]
+
+
+def _stress(ledger: Ledger, scenario: Any, samples: int, seed: int, lang: str) -> dict:
+    """The stress test's cascade, losses and assumptions (see :func:`loopscope.stress.stress_test`)."""
+    from ..stress import stress_test
+    from ..stress.scenario import MODEL_NAMES
+
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    r = stress_test(ledger, scenario, samples=samples, seed=seed)
+    s = r.scenario
+    c = r.central
+    order = [i for i in sorted(range(len(r.parties)), key=lambda i: -c.loss[0, i]) if c.loss[0, i] > 0 or c.defaulted[0, i]]
+    rows = [{
+        "party": ledger.party(r.parties[i]).name, "loss_usd": float(c.loss[0, i]), "loss": m(c.loss[0, i]),
+        "share": _share(float(r.loss_share[i]), lang), "value_before": m(r.value_before[i]),
+        "default": label("yes", lang) + f" ({int(c.default_round[0, i])})" if c.defaulted[0, i] else "–",
+        "unpaid": m(c.shortfall[0, i]) if c.shortfall[0, i] > 0 else "–",
+    } for i in order]
+    monte_carlo = None
+    if r.draws is not None:
+        cascade, share = r.most_likely_cascade()
+        totals = r.draws.loss.sum(axis=1)
+        import numpy as np
+
+        p05, p95 = np.quantile(totals, [0.05, 0.95])
+        monte_carlo = label("monte_carlo", lang, n=samples, seed=seed, p05=m(p05), p95=m(p95), share=_share(share, lang),
+                            cascade="; ".join(f"{label('round', lang, n=k)}: {', '.join(_names(ledger, ps))}"
+                                              for k, ps in enumerate(cascade, 1)) or "–")
+    quote = s.quote.model_dump(mode="json") if s.quote else None
+    return {
+        "name": s.name, "title": (s.title_de if lang == "de" else s.title) or s.name, "description": s.description or "",
+        "quote": quote, "model": MODEL_NAMES[r.model],
+        "help": label("stress_help", lang, model=MODEL_NAMES[r.model], start=r.start, end=r.end),
+        "cascade": [{"round": label("round", lang, n=k), "parties": _names(ledger, ps)} for k, ps in enumerate(r.cascade(), 1)],
+        "rows": rows, "total": label("total_loss", lang, loss=m(float(c.loss[0].sum())), n=int(c.defaulted[0].sum())),
+        "monte_carlo": monte_carlo, "assumptions": list(r.assumptions),
+    }
+
+
+def _gap(ledger: Ledger, lang: str) -> dict:
+    """Commitments per year against revenue (see :func:`loopscope.stress.gap.funding_gap`), ten years."""
+    from ..stress.gap import funding_gap
+
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    g = funding_gap(ledger)
+    keep = [k for k, y in enumerate(g.years) if y < g.base_year + 10]
+    years = [{"year": g.years[k], "commitments_usd": float(g.commitments_usd[k]), "commitments": m(g.commitments_usd[k]),
+              "revenue_usd": float(g.revenue_projected_usd[k]), "revenue": m(g.revenue_projected_usd[k])} for k in keep]
+    top = next((p for p in g.parties if p.revenue_usd > 0), None)  # the party with the largest gap
+    top_years = None if top is None else {
+        "party": top.name, "commitments_usd": [float(top.commitments_usd[k]) for k in keep],
+        "commitments": [m(top.commitments_usd[k]) for k in keep],
+        "revenue_usd": [float(top.revenue_projected_usd[k]) for k in keep], "revenue": [m(top.revenue_projected_usd[k]) for k in keep]}
+    parties = []
+    for p in g.parties:
+        k = int(p.commitments_usd.argmax())
+        if math.isnan(p.growth_needed):
+            needed = "–"
+        elif math.isinf(p.growth_needed):
+            needed = label("out_of_reach", lang)
+        elif p.growth_needed <= 0:
+            needed = label("covered", lang)
+        else:
+            needed = _share(p.growth_needed, lang)
+        ratio = "" if not p.revenue_usd > 0 else f" ({p.commitments_usd[k] / p.revenue_usd:.1f}×)".replace(".", "," if lang == "de" else ".")
+        parties.append({"party": p.name, "revenue": m(p.revenue_usd), "total": m(p.total_commitments_usd),
+                        "peak": f"{g.years[k]}{ratio}", "needed": needed, "undisclosed": p.undisclosed})
+    b = g.bain
+    short = {round(r, 2): s for r, f, _, s in b.sensitivity if f == b.funded_usd}
+    return {
+        "help": label("gap_help", lang, note=label("gap_note", lang)), "years": years, "top": top_years,
+        "parties": parties[:12],
+        "bain": label("bain", lang, capex=m(b.capex_usd), ratio=_share(b.capex_to_revenue, lang), needed=m(b.revenue_needed_usd),
+                      year=b.year, funded=m(b.funded_usd), short=m(b.shortfall_usd), short20=m(short[0.2]), short30=m(short[0.3])),
+        "bain_sources": [{"url": x["url"], "publisher": x["publisher"]} for x in b.sources],
+        "assumptions": list(g.assumptions),
     }
