@@ -182,3 +182,25 @@ def test_the_stress_command(tmp_path):
     bad.write_text("name: bad\nshocks: []\n", encoding="utf-8")
     failed = runner.invoke(app, ["stress", "-s", str(bad)])
     assert failed.exit_code == 1 and "bad.yaml:2: shocks:" in failed.output
+
+
+def test_shocks_from_command_line_flags():
+    from typer.testing import CliRunner
+
+    from loopscope.cli import app
+
+    runner = CliRunner()
+    args = ["stress", "--json", "--pays", "openai=50%", "--revenue-falls", "oracle=0.2", "--funding-freeze", "start"]
+    document = json.loads(runner.invoke(app, args).stdout)
+    shocks = document["scenario"]["shocks"]
+    assert [s["type"] for s in shocks] == ["pays_fraction", "revenue_falls", "funding_freeze"]
+    assert shocks[0]["fraction"]["value"] == 0.5 and shocks[1]["parties"] == ["oracle"] and shocks[2]["after"] is None
+    same = stress_test(loopscope.load(), loopscope.stress.Scenario.model_validate(
+        {"name": "x", "shocks": [{"type": "pays_fraction", "party": "openai", "fraction": 0.5},
+                                 {"type": "revenue_falls", "parties": ["oracle"], "by": 0.2},
+                                 {"type": "funding_freeze"}]})).to_dict()
+    assert document["totals"] == same["totals"] and document["cascade"] == same["cascade"]
+    both = runner.invoke(app, ["stress", "-s", "valuation-reset", "--pays", "openai=0"])
+    assert both.exit_code == 2 and "not both" in both.output
+    bad = runner.invoke(app, ["stress", "--equity-falls", "all=1.5"])
+    assert bad.exit_code == 2 and "PARTY=SHARE" in bad.output

@@ -532,13 +532,49 @@ def exposure(
     console.print(f"{'Quelle' if de else 'input'}: {name}", highlight=False)
 
 
+def _shock_flags(pays, revenue_falls, equity_falls, funding_freeze) -> list[dict]:
+    """Shocks from ``PARTY=VALUE`` flags, in the scenario file's form."""
+    shocks: list[dict] = []
+
+    def pairs(values, flag):
+        for text in values or ():
+            party, sep, value = text.partition("=")
+            try:
+                number = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+            except ValueError:
+                number = None
+            if not sep or not party or number is None or not 0 <= number <= 1:
+                raise typer.BadParameter(f"{text!r}: expected PARTY=SHARE with a share from 0 to 1 (or 0% to 100%)",
+                                         param_hint=flag)
+            yield party, number
+
+    shocks += [{"type": "pays_fraction", "party": p, "fraction": v} for p, v in pairs(pays, "--pays")]
+    shocks += [{"type": "revenue_falls", "parties": "all" if p == "all" else [p], "by": v}
+               for p, v in pairs(revenue_falls, "--revenue-falls")]
+    shocks += [{"type": "equity_falls", "parties": "all" if p == "all" else [p], "by": v}
+               for p, v in pairs(equity_falls, "--equity-falls")]
+    if funding_freeze is not None:
+        after = None if funding_freeze == "start" else _parse_date(funding_freeze)
+        shocks.append({"type": "funding_freeze", "after": after})
+    return shocks
+
+
 @app.command()
 def stress(
     path: PathArg = None,
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="A built-in scenario (openai-cannot-pay, "
-                                          "capital-markets-close, valuation-reset, perfect-storm) or a YAML file.")] = "openai-cannot-pay",
+    scenario: Annotated[Optional[str], typer.Option("--scenario", "-s", help="A built-in scenario (openai-cannot-pay, "
+                                                    "capital-markets-close, valuation-reset, perfect-storm) or a YAML file. "
+                                                    "Default: openai-cannot-pay, or the shocks given by the flags below.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="en (Eisenberg-Noe), rv (Rogers-Veraart), egj "
                                                  "(Elliott-Golub-Jackson), debtrank or furfine. Default: the scenario's.")] = None,
+    pays: Annotated[Optional[list[str]], typer.Option("--pays", help="Shock: PARTY=FRACTION, the party pays only this "
+                                                      "share of its commitments (repeatable).")] = None,
+    revenue_falls: Annotated[Optional[list[str]], typer.Option("--revenue-falls", help="Shock: PARTY=SHARE or all=SHARE, "
+                                                               "outside revenue falls by this share (repeatable).")] = None,
+    equity_falls: Annotated[Optional[list[str]], typer.Option("--equity-falls", help="Shock: PARTY=SHARE or all=SHARE, "
+                                                              "market values fall by this share (repeatable).")] = None,
+    funding_freeze: Annotated[Optional[str], typer.Option("--funding-freeze", help="Shock: from this date (YYYY-MM-DD, or "
+                                                          "'start') no outside funding, promised investments or loans.")] = None,
     samples: Annotated[int, typer.Option("--samples", min=0, help="Monte Carlo samples of uncertain amounts and shock sizes (0: central run only).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the samples.")] = 0,
     as_of: AsOfOption = None,
@@ -561,8 +597,18 @@ def stress(
             console.print(f"  „{data['quote']['text']}“ ({data['quote']['publisher']})", highlight=False, markup=False)
         return
     ledger = _load(path, as_of)
+    shocks = _shock_flags(pays, revenue_falls, equity_falls, funding_freeze)
+    if shocks and scenario is not None:
+        raise typer.BadParameter("give either --scenario or shock flags (--pays, --revenue-falls, --equity-falls, "
+                                 "--funding-freeze), not both", param_hint="--scenario")
     try:
-        chosen = load_scenario(scenario)
+        if shocks:
+            from .stress import Scenario
+
+            chosen = Scenario.model_validate({"name": "command-line", "title": "Shocks from the command line",
+                                              "title_de": "Schocks von der Kommandozeile", "shocks": shocks})
+        else:
+            chosen = load_scenario(scenario or "openai-cannot-pay")
         if samples > 2_000 and not as_json and console.is_terminal:
             from rich.progress import Progress
 
