@@ -89,19 +89,22 @@ class PaysFraction(_Model):
         return f"{self.party} pays only {self.fraction.describe()} of what it owes and raises no outside funding"
 
 
-class RevenueFalls(_Model):
-    type: Literal["revenue_falls"]
+class _Falls(_Model):
+    """Something of some parties (or all) falls by a share."""
+
     parties: Parties = "all"
     by: Size
+
+
+class RevenueFalls(_Falls):
+    type: Literal["revenue_falls"]
 
     def describe(self) -> str:
         return f"outside revenue of {_who(self.parties)} falls by {self.by.describe()}"
 
 
-class EquityFalls(_Model):
+class EquityFalls(_Falls):
     type: Literal["equity_falls"]
-    parties: Parties = "all"
-    by: Size
 
     def describe(self) -> str:
         return (f"market values of {_who(self.parties)} fall by {self.by.describe()}: stakes in them are written "
