@@ -130,3 +130,21 @@ def test_the_documented_distributions(low, where, width, kind):
     elif width > 1e-6 * max(low, 1):
         # the triangular distribution's CDF at its peak is (mode - low) / width
         assert np.interp(mode, q, u[:, 0]) == pytest.approx(where, abs=0.01)
+
+
+def test_stated_percentages_become_holdings_valued_at_the_held_partys_value(ledger):
+    sheets = balance_sheets(ledger)
+    at = sheets.parties.index
+    # Microsoft's ~27% of OpenAI after the recapitalisation, at OpenAI's latest valuation
+    assert sheets.holdings[at("microsoft"), at("openai")] == pytest.approx(0.27)
+    assert sheets.exposures[at("microsoft"), at("openai")] == pytest.approx(0.27 * sheets.equity[at("openai")])
+    # a warrant makes its holder (the deal's recipient) an owner of the issuer, as if fully vested
+    assert sheets.holdings[at("openai"), at("amd")] == pytest.approx(0.10)
+    assert sheets.exposures[at("openai"), at("amd")] == pytest.approx(0.10 * sheets.equity[at("amd")])
+    # two grants to Google, the second stating the total (~14%): the largest, not the sum
+    assert sheets.holdings[at("alphabet"), at("terawulf")] == pytest.approx(0.14)
+    # without a value for the held party, the stake stays at what was invested
+    assert np.isnan(sheets.equity[at("intel")])
+    invested = ledger.flows().query("kind == 'equity' and src == 'nvidia' and dst == 'intel'").amount_usd.sum()
+    assert sheets.exposures[at("nvidia"), at("intel")] == pytest.approx(invested)
+    assert not np.diag(sheets.holdings).any() and (sheets.holdings < 1).all()

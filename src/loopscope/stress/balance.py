@@ -60,7 +60,12 @@ class BalanceSheets:
     * ``external_assets[i]``: what i has from outside the network for the horizon: ``cash`` (for the
       ``assumed_solvent`` parties, what they need) plus ``outside_revenue`` plus ``funding`` (see
       :func:`balance_sheets`);
-    * ``exposures[i][j]``: what i has invested in j (equity deals up to the horizon's end);
+    * ``exposures[i][j]``: the value of i's stake in j: ``holdings[i][j]`` times j's value where the
+      ledger states a percentage and j has a value, else what i invested in j (equity deals up to
+      the horizon's end);
+    * ``holdings[i][j]``: the share of j that i holds, where an equity deal or a warrant states a
+      percentage (warrants as if fully vested; the largest stated share per pair, since a later
+      grant often states the total); 0 elsewhere;
     * ``equity[i]``: i's latest market capitalisation or valuation (NaN when none is reported);
     * ``assumed_solvent``: parties without revenue or cash figures, funded by assumption;
     * ``assumptions``: every assumption, in words;
@@ -78,6 +83,7 @@ class BalanceSheets:
     outside_revenue: np.ndarray
     funding: np.ndarray
     exposures: np.ndarray
+    holdings: np.ndarray
     equity: np.ndarray
     assumed_solvent: tuple[str, ...]
     assumptions: tuple[str, ...]
@@ -132,6 +138,8 @@ class BalanceSheets:
         revenue = terms["revenue"].to_numpy()
         R = _scatter(terms["src"].to_numpy()[revenue], terms["dst"].to_numpy()[revenue], amounts[:, revenue], n)
         X = _scatter(self.stake_terms["src"].to_numpy(), self.stake_terms["dst"].to_numpy(), stake_amounts, n)
+        held = self.holdings * np.where(np.isfinite(self.equity), self.equity, 0.0)[None, :]
+        X = np.where(held > 0, held, X)
         revenue_in = R.sum(axis=1)
         outside = np.maximum(self.revenue_horizon - revenue_in, 0.0)
         cash = np.broadcast_to(self.reported_cash, outside.shape)
@@ -269,9 +277,17 @@ def balance_sheets(ledger: Ledger, as_of: date | str | None = None, horizon: int
             if value is not None and value.unit not in ("shares", "ratio"):
                 equity[i] = value.value * ledger.rate(value.unit, value.date)
                 break
+    holdings = np.zeros((n, n))
+    for deal in ledger.deals:
+        if deal.kind not in ("equity", "warrant") or deal.status in CLOSED_STATUSES or deal.announced >= end:
+            continue
+        share = max((u.value / 100 for u in deal.units or () if u.unit == "percent"), default=0.0)
+        holder, issuer = (deal.src, deal.dst) if deal.kind == "equity" else (deal.dst, deal.src)
+        if holder != issuer:
+            holdings[index[holder], index[issuer]] = max(holdings[index[holder], index[issuer]], min(share, 1.0))
     sheets = BalanceSheets(parties, start, end, np.zeros((n, n)), np.zeros(n), cash, np.zeros(n), np.zeros(n),
-                           np.zeros((n, n)), equity, tuple(assumed), (), terms, stake_terms, revenue_horizon, cash,
-                           outside_funding)
+                           np.zeros((n, n)), holdings, equity, tuple(assumed), (), terms, stake_terms, revenue_horizon,
+                           cash, outside_funding)
     central = sheets.assemble(*sheets.draw(0))
     undisclosed = sum(1 for d in ledger.deals if d.status not in CLOSED_STATUSES and not d.amount.disclosed
                       and (DEAL_KINDS[d.kind].obligation or d.kind == "equity"))
@@ -291,8 +307,9 @@ def balance_sheets(ledger: Ledger, as_of: date | str | None = None, horizon: int
         f"{len(assumed)} parties without revenue or cash figures are assumed able to pay what they owe: "
         + ", ".join(assumed),
         "debts to lenders outside the network are not modelled",
-        "equity stakes: equity deals up to the horizon's end, at the amounts invested",
+        "equity stakes: the stated percentage of the held party's latest value where the ledger gives one (warrants "
+        "as if fully vested; the largest stated percentage per pair), else the amounts invested, up to the horizon's end",
     )
     return BalanceSheets(parties, start, end, central.liabilities[0], central.external_assets[0], central.cash[0],
-                         central.outside_revenue[0], central.funding[0], central.exposures[0], equity, tuple(assumed),
-                         assumptions, terms, stake_terms, revenue_horizon, cash, outside_funding)
+                         central.outside_revenue[0], central.funding[0], central.exposures[0], holdings, equity,
+                         tuple(assumed), assumptions, terms, stake_terms, revenue_horizon, cash, outside_funding)

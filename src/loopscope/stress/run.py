@@ -264,8 +264,9 @@ def _evaluate(sheets: BalanceSheets, scenario: Scenario, model: str, amounts: np
     # egj: cross-holdings are the stakes as shares of the held party's value
     from .cascades import elliott_golub_jackson
 
-    with np.errstate(invalid="ignore", divide="ignore"):
-        C = np.where(np.isfinite(V) & (V > 0), sheets.exposures / np.where(V > 0, V, 1), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):  # stated shares, else stakes over the held party's value
+        C = np.where(sheets.holdings > 0, sheets.holdings,
+                     np.where(np.isfinite(V) & (V > 0), sheets.exposures / np.where(V > 0, V, 1), 0.0))
     np.fill_diagonal(C, 0.0)
     column = C.sum(axis=0)
     C = C * np.where(column > 0.9, 0.9 / np.where(column > 0, column, 1), 1.0)
@@ -317,8 +318,9 @@ def stress_test(ledger: Ledger, scenario: str | Scenario = "openai-cannot-pay", 
     * ``furfine``: Furfine (2003) sequential defaults on the same exposures and capital; the parties
       told to pay a fraction, and those whose direct loss exceeds their capital, fail first;
       ``recovery`` is recovered from a failed debtor.
-    * ``egj``: Elliott, Golub & Jackson (2014): cross-holdings are stakes as shares of the held
-      party's value (scaled down where they would add up to more than 90%), primitive assets set so
+    * ``egj``: Elliott, Golub & Jackson (2014): cross-holdings are the shares the ledger states, else
+      stakes as shares of the held party's value (scaled down where they would add up to more than
+      90%), primitive assets set so
       that values start at the capital above; a party fails below ``threshold`` of its value and
       then loses ``failure_cost`` of it.
 
