@@ -59,6 +59,7 @@ def test_gap_and_stress_figures_show_what_they_claim(tmp_path):
     assert "revenue: latest annual figure, held flat" in gap
     stress = save_figure("stress", ledger, tmp_path / "s.svg", lang="de", scenario="perfect-storm").read_text(encoding="utf-8")
     r = stress_test(ledger, "perfect-storm")
-    assert "Stresstest: Alles zugleich" in stress and "Kaskade: Runde 1: OpenAI" in stress
-    assert "Ausfall, Runde 2" in stress and r.cascade()[1] == ["anthropic"]
+    assert r.cascade() == [["anthropic", "openai"]]
+    assert "Stresstest: Alles zugleich" in stress and "Kaskade: Runde 1: Anthropic, OpenAI" in stress
+    assert "Ausfall, Runde 1" in stress
     assert "Teufelskreis" in stress  # the quote the scenario models, in the caption

@@ -400,8 +400,9 @@ def report(
     lang: LangOption = "en",
     as_of: AsOfOption = None,
     max_length: Annotated[int, typer.Option("--max-length", "-k", min=2, help="Longest round trip, in parties.")] = 6,
-    scenario: Annotated[str, typer.Option("--scenario", "-s", help="The stress test shown: a built-in scenario "
-                                          "(see loopscope stress --list) or a YAML file.")] = "openai-cannot-pay",
+    scenario: Annotated[Optional[str], typer.Option("--scenario", "-s", help="The stress test shown: a built-in scenario "
+                                                    "(see loopscope stress --list) or a YAML file. Default: openai-cannot-pay "
+                                                    "where the ledger has OpenAI, else none.")] = None,
     samples: Annotated[int, typer.Option("--samples", min=0, help="Monte Carlo samples for the stress test (0: central run only).")] = 0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the samples.")] = 0,
 ) -> None:
@@ -416,7 +417,7 @@ def report(
     ledger = _load(path, as_of)
     name = str(path) if path else "ai-2025"
     try:
-        chosen = load_scenario(scenario)
+        chosen = "auto" if scenario is None else load_scenario(scenario)
         html = render_report(ledger, name=name, lang=lang, max_length=max_length, datasheet=bundled_datasheet(path),
                              scenario=chosen, samples=samples, seed=seed)
     except ScenarioError as exc:
@@ -567,8 +568,8 @@ def stress(
                                                     "Default: openai-cannot-pay, or the shocks given by the flags below.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", "-m", help="en (Eisenberg-Noe), rv (Rogers-Veraart), egj "
                                                  "(Elliott-Golub-Jackson), debtrank or furfine. Default: the scenario's.")] = None,
-    pays: Annotated[Optional[list[str]], typer.Option("--pays", help="Shock: PARTY=FRACTION, the party pays only this "
-                                                      "share of its commitments (repeatable).")] = None,
+    pays: Annotated[Optional[list[str]], typer.Option("--pays", help="Shock: PARTY=FRACTION, the party pays at most this "
+                                                      "share of its commitments and raises no outside funding (repeatable).")] = None,
     revenue_falls: Annotated[Optional[list[str]], typer.Option("--revenue-falls", help="Shock: PARTY=SHARE or all=SHARE, "
                                                                "outside revenue falls by this share (repeatable).")] = None,
     equity_falls: Annotated[Optional[list[str]], typer.Option("--equity-falls", help="Shock: PARTY=SHARE or all=SHARE, "
@@ -614,10 +615,10 @@ def stress(
 
             with Progress(console=errors, transient=True) as bar:
                 task = bar.add_task("Monte Carlo", total=samples)
-                result = stress_test(ledger, chosen, model=model, samples=samples, seed=seed,
+                result = stress_test(ledger, chosen, model=model, samples=samples, seed=seed, as_of=_parse_date(as_of),
                                      progress=lambda done, total: bar.update(task, completed=done))
         else:
-            result = stress_test(ledger, chosen, model=model, samples=samples, seed=seed)
+            result = stress_test(ledger, chosen, model=model, samples=samples, seed=seed, as_of=_parse_date(as_of))
     except ScenarioError as exc:
         errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
@@ -711,10 +712,16 @@ def gap(
     de = lang == "de"
     ledger = _load(path, as_of)
     rates = _growth(growth)
+    unknown = sorted(set(rates) - {p.id for p in ledger.parties}) if isinstance(rates, dict) else []
+    if unknown:
+        raise typer.BadParameter(f"no such party: {', '.join(unknown)}", param_hint="--growth")
     try:
         result = funding_gap(ledger, growth=rates, last_year=until if as_json else None)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--growth") from None
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if until is not None and until < result.base_year:
+        raise typer.BadParameter(f"{until} is before the first year counted, {result.base_year}", param_hint="--until")
     if as_json:
         document = result.to_dict()
         document["input"] = str(path) if path else "ai-2025"

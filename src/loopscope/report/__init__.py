@@ -25,7 +25,7 @@ def _labels(content: dict, lang: str) -> dict[str, str]:
         "cycles_help": {"k": content["max_length"]},
         "cycles_shown": {"shown": len(content["cycles"]), "total": content["cycles_total"]},
         "round_trips": {"k": content["max_length"]},
-        "stress": {"title": content["stress"]["title"]},
+        "stress": {"title": content["stress"]["title"] if content["stress"] else ""},
     }
     out = {}
     for key, text in LABELS.items():
@@ -48,7 +48,7 @@ def _charts(content: dict, lang: str) -> str:
 
 
 def _stress_chart(content: dict, lang: str) -> str:
-    rows = [r for r in content["stress"]["rows"] if r["loss_usd"] > 0][:12]
+    rows = [r for r in content["stress"]["rows"] if r["loss_usd"] > 0][:12] if content["stress"] else []
     if not rows:
         return ""
     return bar_chart([(r["party"], r["loss_usd"], None, f"{r['loss']} ({r['share']})") for r in rows], label("charts_loss", lang))
@@ -84,11 +84,12 @@ def _json_for_script(document: dict) -> str:
 
 
 def render_report(ledger: Ledger, name: str = "ai-2025", lang: str = "en", max_length: int = 6,
-                  datasheet: str | None = None, scenario="openai-cannot-pay", samples: int = 0, seed: int = 0) -> str:
+                  datasheet: str | None = None, scenario="auto", samples: int = 0, seed: int = 0) -> str:
     """The whole report as one HTML document (scripts, styles and data inlined; no request leaves it).
 
-    ``scenario`` is the stress test shown (a built-in name, a YAML file or a Scenario), with
-    ``samples`` Monte Carlo samples."""
+    ``scenario`` is the stress test shown (a built-in name, a YAML file or a Scenario; ``"auto"``:
+    ``openai-cannot-pay`` where the ledger has OpenAI; None: none), with ``samples`` Monte Carlo
+    samples."""
     import jinja2
 
     content = report_content(ledger, name, lang=lang, max_length=max_length, datasheet=datasheet, scenario=scenario,

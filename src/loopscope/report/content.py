@@ -33,11 +33,17 @@ def _share(value: float, lang: str) -> str:
 
 
 def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int = 6, datasheet: str | None = None,
-                   scenario: Any = "openai-cannot-pay", samples: int = 0, seed: int = 0) -> dict:
+                   scenario: Any = "auto", samples: int = 0, seed: int = 0) -> dict:
     """Everything the page shows, as JSON-ready data (texts already in ``lang``).
 
-    ``scenario`` (a built-in name, a YAML file or a Scenario) is the stress test shown, with
-    ``samples`` Monte Carlo samples (0: the central run only)."""
+    ``scenario`` (a built-in name, a YAML file or a Scenario; ``"auto"``: ``openai-cannot-pay``
+    where the ledger has OpenAI; None: no stress test) is the stress test shown, with ``samples``
+    Monte Carlo samples (0: the central run only)."""
+    if isinstance(scenario, str) and scenario == "auto":
+        from ..stress import load_scenario
+
+        default = load_scenario("openai-cannot-pay")
+        scenario = default if default.parties() <= {p.id for p in ledger.parties} else None
     from ..analysis import exposure, find_cycles, max_circulation
 
     if lang not in ("en", "de"):
@@ -168,7 +174,7 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
         "network": {"nodes": nodes, "edges": edges, "legend": legend},
         "cycles": cycle_rows, "cycles_total": len(cycles), "max_length": max_length,
         "exposure": rows, "backlog_notes": notes,
-        "stress": _stress(ledger, scenario, samples, seed, lang), "gap": _gap(ledger, lang),
+        "stress": None if scenario is None else _stress(ledger, scenario, samples, seed, lang), "gap": _gap(ledger, lang),
         "methods": [{"name": x["name_de"] if lang == "de" else x["name"], "text": x[lang]} for x in METHODS],
         "datasheet": datasheet or "", "sources": sources,
     }

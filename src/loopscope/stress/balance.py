@@ -232,6 +232,8 @@ def balance_sheets(ledger: Ledger, as_of: date | str | None = None, horizon: int
     if revenue_growth <= -1:
         raise ValueError(f"revenue_growth must be above -1, not {revenue_growth}")
     if as_of is None:
+        if not ledger.deals and ledger.as_of_date is None:
+            raise ValueError("the ledger has no deals: give the start of the horizon (as_of)")
         as_of = ledger.as_of_date or max(d.announced for d in ledger.deals)
     start = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     end = _end(start, horizon)

@@ -64,17 +64,19 @@ def _finish(model, before, after, failed, first, rounds, single) -> Cascade:
     return result
 
 
-def furfine(exposures, capital, failed, recovery: float = 0.0) -> Cascade:
+def furfine(exposures, capital, failed, recovery=0.0) -> Cascade:
     """Sequential default cascade of Furfine (2003): a failed firm repays only ``recovery`` of what
     it owes; every creditor loses ``(1 − recovery)·exposure`` and fails when its losses reach its
     capital; repeated round by round until nobody new fails.
 
     Parameters
     ----------
-    exposures : (n, n), ``exposures[i][j]`` = what i has lent to or invested in j
+    exposures : (n, n), ``exposures[i][j]`` = what i has lent to or invested in j; or (S, n, n), one
+        network per scenario
     capital : (n,), each firm's capital (equity) buffer; or (S, n), one row per scenario
     failed : the firms failing at the start: a boolean mask (n,) or (S, n), or firm indices
-    recovery : share of an exposure recovered from a failed firm, in [0, 1]
+    recovery : share of an exposure recovered from a failed firm, in [0, 1]: one number, or one per
+        debtor (n,) or per scenario and debtor (S, n)
 
     Notes
     -----
@@ -91,22 +93,30 @@ def furfine(exposures, capital, failed, recovery: float = 0.0) -> Cascade:
     >>> r.default_round.tolist(), r.value_after.tolist()
     ([1, 2, 0], [0.0, 0.0, 2.5])
     """
-    A = _square(exposures, "exposures")
-    n = A.shape[0]
+    raw = np.asarray(exposures.toarray() if hasattr(exposures, "toarray") else exposures, dtype=np.float64)
+    A = _square(raw, "exposures") if raw.ndim != 3 else raw
+    if A.ndim == 3 and (A.shape[1] != A.shape[2] or not np.isfinite(A).all() or (A < 0).any()):
+        raise ValueError("exposures: a stack of square matrices (S, n, n), finite and not negative")
+    n = A.shape[-1]
     K = np.asarray(capital, dtype=np.float64)
     if K.shape[-1:] != (n,) or K.ndim > 2 or not np.isfinite(K).all() or (K < 0).any():
         raise ValueError(f"capital must be {n} finite amounts of at least 0 (or a row of them per scenario)")
-    if not 0 <= recovery <= 1:
-        raise ValueError(f"recovery must lie in [0, 1], not {recovery}")
+    rec = np.asarray(recovery, dtype=np.float64)
+    if rec.ndim > 2 or (rec.ndim >= 1 and rec.shape[-1] != n) or not ((0 <= rec) & (rec <= 1)).all():
+        raise ValueError(f"recovery must lie in [0, 1] (one number, or one per debtor), not {recovery}")
     start, single = _initial(failed, n)
-    if K.ndim == 2:
+    rows = max(start.shape[0], K.shape[0] if K.ndim == 2 else 1, A.shape[0] if A.ndim == 3 else 1,
+               rec.shape[0] if rec.ndim == 2 else 1)
+    if K.ndim == 2 or A.ndim == 3 or rec.ndim == 2:
         single = False
-        if start.shape[0] == 1:
-            start = np.broadcast_to(start, K.shape).copy()
-        if start.shape[0] != K.shape[0]:
-            raise ValueError(f"{K.shape[0]} scenarios of capital but {start.shape[0]} of failures")
-    S = start.shape[0]
-    np.fill_diagonal(A, 0.0)
+    for name, count in (("failures", start.shape[0]), ("capital", K.shape[0] if K.ndim == 2 else 1),
+                        ("exposures", A.shape[0] if A.ndim == 3 else 1), ("recovery", rec.shape[0] if rec.ndim == 2 else 1)):
+        if count not in (1, rows):
+            raise ValueError(f"{rows} scenarios, but {count} of {name}")
+    start = np.broadcast_to(start, (rows, n)).copy()
+    S = rows
+    A = A.copy()
+    A[..., np.arange(n), np.arange(n)] = 0.0
     down = start.copy()
     first = np.where(start, 1, 0)
     newly = start.copy()
@@ -115,7 +125,8 @@ def furfine(exposures, capital, failed, recovery: float = 0.0) -> Cascade:
     for round_ in range(2, n + 2):
         if not newly.any():
             break
-        loss += (1 - recovery) * (newly.astype(float) @ A.T)
+        hit = newly * (1 - rec)  # what each failed debtor does not repay, per unit owed
+        loss += hit @ A.T if A.ndim == 2 else np.einsum("sj,sij->si", hit, A)
         newly = (loss >= K - 1e-12 * np.maximum(K, 1)) & ~down & (loss > 0)
         first = np.where(newly, round_, first)
         rounds = np.where(newly.any(axis=1), round_, rounds)

@@ -27,8 +27,9 @@ class PartyGap:
 
     ``revenue_usd``: the latest annual revenue (NaN without a figure) and ``revenue_figure`` its
     source; ``growth``: the yearly growth assumed; ``growth_needed``: the constant yearly growth
-    from the base year at which revenue would cover every year's commitments (NaN without revenue;
-    ``inf`` when commitments exceed revenue in the base year itself)."""
+    from the base year at which revenue would cover the commitments of every later year (NaN
+    without revenue; ``inf`` when all commitments fall in the base year and exceed its revenue; the
+    base year itself shows in ``gap_usd``)."""
 
     party: str
     name: str
@@ -149,10 +150,11 @@ def funding_gap(ledger: Ledger, as_of: date | str | None = None, growth: float |
     Parameters
     ----------
     ledger : the deal ledger
-    as_of : the first day counted (default: the ledger's as-of date, else its latest deal); its year
-        is the base year of the revenue projection
+    as_of : a day of the base year (default: the ledger's as-of date, else its latest deal); the base
+        year counts in full, from 1 January, since yearly instalments are dated then
     growth : yearly revenue growth, one rate for all or ``{party: rate}`` (others: 0)
-    last_year : the last year shown (default: the last year any commitment falls due)
+    last_year : the last year shown (default: the last year any commitment falls due); the growth
+        needed always looks at every year
     backstop_share : share of a backstop counted as a commitment
 
     Notes
@@ -161,8 +163,7 @@ def funding_gap(ledger: Ledger, as_of: date | str | None = None, growth: float |
     backstops and promised equity investments, spread over their horizons by
     :meth:`~loopscope.Ledger.flows`; undisclosed amounts count 0 and are counted per party.  Revenue
     is the latest annual revenue (or run rate), total, including revenue from inside the network,
-    projected as ``R·(1 + g)^(year − base year)``; the base year counts only from ``as_of`` (its
-    revenue is the share of the year left).  As in
+    projected as ``R·(1 + g)^(year − base year)``.  As in
     the articles, commitments are set against revenue, not profit: revenue must also pay every other
     cost, so the gap is a lower bound.
     """
@@ -170,6 +171,8 @@ def funding_gap(ledger: Ledger, as_of: date | str | None = None, growth: float |
     from .balance import balance_sheets
 
     if as_of is None:
+        if not ledger.deals and ledger.as_of_date is None:
+            raise ValueError("the ledger has no deals: there is nothing falling due")
         as_of = ledger.as_of_date or max(d.announced for d in ledger.deals)
     start = date.fromisoformat(as_of) if isinstance(as_of, str) else as_of
     rates = growth if isinstance(growth, dict) else {}
@@ -180,46 +183,51 @@ def funding_gap(ledger: Ledger, as_of: date | str | None = None, growth: float |
     unknown = sorted(set(rates) - {p.id for p in ledger.parties})
     if unknown:
         raise ValueError(f"growth given for parties the ledger does not have: {', '.join(unknown)}")
-    horizon = max((last_year or start.year + 60) - start.year + 1, 1)
-    sheets = balance_sheets(ledger, as_of=start, horizon=horizon, backstop_share=backstop_share)
+    if not ledger.deals:
+        raise ValueError("the ledger has no deals: there is nothing falling due")
+    if last_year is not None and last_year < start.year:
+        raise ValueError(f"last_year {last_year} is before the base year {start.year}")
+    # the base year counts in full: yearly instalments are dated 1 January, so a count from the
+    # as-of day would drop them while keeping the rest of the year
+    first = date(start.year, 1, 1)
+    sheets = balance_sheets(ledger, as_of=first, horizon=61, backstop_share=backstop_share)
     terms = sheets.terms
     terms = terms[terms["amount"] * terms["weight"] > 0]
-    end_year = last_year or max([d.year for d in terms["date"]], default=start.year)
+    full_end = max([d.year for d in terms["date"]], default=start.year)
+    n_full = full_end - start.year + 1
+    year_of = np.array([d.year for d in terms["date"]], dtype=np.int64) - start.year
+    per_full = np.zeros((len(sheets.parties), n_full))
+    np.add.at(per_full, (terms["src"].to_numpy(), year_of), (terms["amount"] * terms["weight"]).to_numpy())
+    end_year = last_year or full_end
     years = tuple(range(start.year, end_year + 1))
     n_years = len(years)
-    year_of = np.array([d.year for d in terms["date"]], dtype=np.int64) - start.year
-    inside = year_of < n_years
     per = np.zeros((len(sheets.parties), n_years))
-    np.add.at(per, (terms["src"].to_numpy()[inside], year_of[inside]),
-              (terms["amount"] * terms["weight"]).to_numpy()[inside])
-    undisclosed = {}
-    for d in ledger.deals:
-        if not d.amount.disclosed and d.status not in ("cancelled", "superseded") and (
-                d.kind in ("purchase", "lease", "loan", "backstop") or (d.kind == "equity" and d.status != "completed")):
-            undisclosed[d.src] = undisclosed.get(d.src, 0) + 1
+    per[:, : min(n_years, n_full)] = per_full[:, : min(n_years, n_full)]
+    flows = ledger.flows()
+    hidden = flows[flows["amount_usd"].isna() & (flows["date"].dt.date >= first)
+                   & (flows["kind"].isin(("purchase", "lease", "loan", "backstop"))
+                      | ((flows["kind"] == "equity") & (flows["status"] != "completed")))]
+    undisclosed = hidden.groupby("src")["deal_id"].nunique().to_dict()
     names = {p.id: p.name for p in ledger.parties}
     offsets = np.arange(n_years)
-    # the base year counts from as_of: its revenue is the share of the year that is left
-    first_share = ((date(start.year + 1, 1, 1) - start).days / (date(start.year + 1, 1, 1) - date(start.year, 1, 1)).days)
-    scale = np.where(offsets == 0, first_share, 1.0)
+    full_offsets = np.arange(n_full)
     out = []
     for i, party in enumerate(sheets.parties):
-        if not per[i].any():
+        if not per_full[i].any():
             continue
         revenue, figure = annual_revenue(ledger, party)
         g = rates.get(party, default)
-        projected = revenue * (1 + g) ** offsets * scale if not math.isnan(revenue) else np.full(n_years, math.nan)
-        due = per[i] > 0
+        projected = revenue * (1 + g) ** offsets if not math.isnan(revenue) else np.full(n_years, math.nan)
+        due = per_full[i] > 0  # the growth needed looks at every year, whatever is shown
+        later_years = np.flatnonzero(due & (full_offsets > 0))
         if math.isnan(revenue) or revenue <= 0:
             needed = math.nan
-        elif due[0] and per[i][0] > projected[0]:
-            needed = math.inf
-        else:
-            later_years = due & (offsets > 0)
-            needed = max([(per[i][k] / revenue) ** (1 / offsets[k]) - 1 for k in np.flatnonzero(later_years)], default=-1.0)
-            needed = max(needed, -1.0)
+        elif later_years.size:
+            needed = max((per_full[i][k] / revenue) ** (1 / full_offsets[k]) - 1 for k in later_years)
+        else:  # commitments in the base year only: no growth helps
+            needed = math.inf if per_full[i][0] > revenue else -1.0
         out.append(PartyGap(party, names.get(party, party), revenue, figure, g, per[i], projected, per[i] - projected,
-                            needed, undisclosed.get(party, 0)))
+                            needed, int(undisclosed.get(party, 0))))
     out.sort(key=lambda p: -np.nansum(np.maximum(p.gap_usd, 0)) if not math.isnan(p.revenue_usd) else -p.total_commitments_usd)
     commitments = per.sum(axis=0)
     revenue_network = np.nansum([p.revenue_projected_usd for p in out], axis=0) if out else np.zeros(n_years)
@@ -227,7 +235,7 @@ def funding_gap(ledger: Ledger, as_of: date | str | None = None, growth: float |
     growth_text = (", ".join(f"{p} {r:.0%}" for p, r in rates.items()) + f", others {default:.0%}") if rates else f"{default:.0%}"
     assumptions = (
         f"commitments: purchases, leases, loans, backstops ({backstop_share:.0%}) and promised equity investments "
-        f"falling due from {start} to the end of {end_year}, spread evenly over their horizons unless scheduled; "
+        f"falling due from {first} to the end of {end_year}, spread evenly over their horizons unless scheduled; "
         "undisclosed amounts count 0",
         f"revenue: each party's latest annual revenue or run rate, growing {growth_text} a year from {start.year}",
         "commitments are set against revenue, not profit: revenue must also pay every other cost",

@@ -215,38 +215,57 @@ def _evaluate(sheets: BalanceSheets, scenario: Scenario, model: str, amounts: np
             cancelled |= stop
     paid[:, cancelled] = 0.0
     trigger = (pays < 1) & (owed0 > 0)
-    write_downs = np.einsum("sij,sj->si", base.exposures, fall)
-    outside_loss = (base.outside_revenue - outside) + (base.funding - funding)
     kept = np.where(cancelled, 0.0, amounts)
-    cancelled_in = inflow0 - _scatter(src, dst, kept, n).sum(axis=1)  # promised investments called off
+    L_kept = _scatter(src, dst, kept, n)  # everything still owed: what a funding freeze called off is not
+    cancelled_in = inflow0 - L_kept.sum(axis=1)  # promised investments and loans called off
+    # stakes: promised investments that were called off are never made, so never written down
+    stakes_kept = stake_amounts.copy()
+    if cancelled.any():
+        gone = set(zip(terms["deal_id"].to_numpy()[cancelled], terms["date"].to_numpy()[cancelled]))
+        dropped = np.array([(d, t) in gone for d, t in zip(sheets.stake_terms["deal_id"], sheets.stake_terms["date"])],
+                           dtype=bool)
+        stakes_kept[:, dropped] = 0.0
+    X = sheets.assemble(amounts, stakes_kept).exposures if cancelled.any() else base.exposures
+    write_downs = np.einsum("sij,sj->si", X, fall)
+    outside_loss = (base.outside_revenue - outside) + (base.funding - funding)
     nan = np.full((S, n), math.nan)
     if model in ("en", "rv"):
         from .clearing import eisenberg_noe, rogers_veraart
 
+        def clear(L):
+            e1 = base.cash + outside + funding
+            if model == "en":
+                return eisenberg_noe(L, e1)
+            return rogers_veraart(L, e1, scenario.parameters.alpha, scenario.parameters.beta)
+
         L1 = _scatter(src, dst, paid, n)
-        e1 = base.cash + outside + funding
-        if model == "en":
-            c = eisenberg_noe(L1, e1)
-        else:
-            c = rogers_veraart(L1, e1, scenario.parameters.alpha, scenario.parameters.beta)
+        c = clear(L1)
         lost = (inflow0 - L1.sum(axis=1)) + c.losses  # called off or cut, plus what clearing could not pay
-        owed_kept = _scatter(src, dst, kept, n).sum(axis=2)  # still owed: cancelled flows are not
-        shortfall = owed_kept - c.payments
+        shortfall = L_kept.sum(axis=2) - c.payments
         defaulted = c.defaulted | trigger
-        shift = trigger.any(axis=1, keepdims=True).astype(np.int64)
-        rounds = np.where(trigger, 1, np.where(c.defaulted, c.default_round + shift, 0))
+        if trigger.any():
+            # who fails even if the parties told to pay a fraction paid in full fails at the shock
+            # (round 1) with them; the others follow from their shortfalls, one round later
+            alone = clear(L_kept)
+            first = alone.defaulted & (alone.default_round == 1)
+            shift = trigger.any(axis=1, keepdims=True).astype(np.int64)
+            rounds = np.where(trigger | (c.defaulted & first), 1, np.where(c.defaulted, c.default_round + shift, 0))
+        else:
+            rounds = np.where(c.defaulted, c.default_round, 0)
         loss = lost + outside_loss + write_downs
         return Outcome(loss, lost, outside_loss, write_downs, np.maximum(shortfall, 0.0), defaulted, rounds)
 
-    # the models on exposures use the central network (they take one matrix) and the sampled shocks
-    A = sheets.liabilities.T + sheets.exposures  # i's assets on j: what j owes i, and i's stake in j
     V = sheets.equity
-    capital = np.where(np.isfinite(V) & (V > 0), V, np.where(A.sum(axis=1) > 0, A.sum(axis=1), 1.0))
-    direct = outside_loss + write_downs + cancelled_in
+    lost_from_triggers = np.einsum("si,sij->sj", (1 - pays) * trigger, L_kept)  # what the cut payments cost
     if model == "debtrank":
         from .debtrank import debtrank
 
-        h0 = np.clip(direct / capital, 0.0, 1.0)
+        # one exposure matrix (central amounts): i's assets on j are what j owes i and i's stake in j;
+        # a fall in j's value is j's own distress, passed on to its holders by the propagation
+        A = sheets.liabilities.T + sheets.exposures
+        capital = _capital(V, A)
+        h0 = np.clip((outside_loss + cancelled_in) / capital, 0.0, 1.0)
+        h0 = np.maximum(h0, fall)
         h0 = np.where(trigger, np.maximum(h0, 1 - pays), h0)
         d = debtrank(A, capital, h0, linear=scenario.parameters.linear)
         h = np.atleast_2d(d.h)
@@ -256,29 +275,42 @@ def _evaluate(sheets: BalanceSheets, scenario: Scenario, model: str, amounts: np
     if model == "furfine":
         from .cascades import furfine
 
-        left = np.maximum(capital - direct, 0.0)
-        failed = trigger | (direct >= capital)
-        f = furfine(A, left, failed, recovery=scenario.parameters.recovery)
+        # per sample: what j still owes i, and i's stake in j after its fall (the write-down is a
+        # direct loss, so a failure costs only what is left of the stake)
+        A = np.swapaxes(L_kept, 1, 2) + X * (1 - fall)[:, None, :]
+        capital = _capital(V, sheets.liabilities.T + sheets.exposures)
+        direct = outside_loss + write_downs + cancelled_in
+        recovery = np.where(trigger, np.maximum(scenario.parameters.recovery, pays), scenario.parameters.recovery)
+        f = furfine(A, np.maximum(capital - direct, 0.0), trigger | (direct >= capital), recovery=recovery)
         return Outcome(capital - np.atleast_2d(f.value_after), nan, nan, nan, nan, np.atleast_2d(f.defaulted),
                        np.atleast_2d(f.default_round))
-    # egj: cross-holdings are the stakes as shares of the held party's value
+    # egj: cross-holdings are the shares the ledger states, else stakes over the held party's value;
+    # a fall in a party's value is a fall of its own assets, which the holdings pass on
     from .cascades import elliott_golub_jackson
 
-    with np.errstate(invalid="ignore", divide="ignore"):  # stated shares, else stakes over the held party's value
+    capital = _capital(V, sheets.liabilities.T + sheets.exposures)
+    with np.errstate(invalid="ignore", divide="ignore"):
         C = np.where(sheets.holdings > 0, sheets.holdings,
                      np.where(np.isfinite(V) & (V > 0), sheets.exposures / np.where(V > 0, V, 1), 0.0))
     np.fill_diagonal(C, 0.0)
     column = C.sum(axis=0)
     C = C * np.where(column > 0.9, 0.9 / np.where(column > 0, column, 1), 1.0)
-    outsiders = 1 - C.sum(axis=0)
-    primitive = np.maximum((np.eye(n) - C) @ (capital / outsiders), 0.0)  # so that values start at ``capital``
-    lost_from_triggers = np.einsum("si,sij->sj", (1 - pays) * trigger, base.liabilities)
-    shocked = np.maximum(primitive - direct - lost_from_triggers, 0.0)
+    # book values V = (I − C)⁻¹ D start at the capital (a valuation prices the whole firm, stakes held
+    # by others included), so the primitive assets are D = (I − C) V
+    primitive = np.maximum((np.eye(n) - C) @ capital, 0.0)
+    shocked = np.maximum(primitive * (1 - fall) - outside_loss - cancelled_in - lost_from_triggers, 0.0)
     shocked = np.where(trigger, shocked * pays, shocked)
     cascade = elliott_golub_jackson(C, primitive, np.full(n, scenario.parameters.threshold),
                                     scenario.parameters.failure_cost * capital, shocked)
     return Outcome(np.atleast_2d(cascade.losses), nan, nan, nan, nan, np.atleast_2d(cascade.defaulted),
                    np.atleast_2d(cascade.default_round))
+
+
+def _capital(V: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """The exposure models' capital: the market value or valuation, else the party's assets on the
+    network (so losing all of them is full distress), else 1 dollar (nothing to lose in the network)."""
+    on_network = A.sum(axis=1)
+    return np.where(np.isfinite(V) & (V > 0), V, np.where(on_network > 0, on_network, 1.0))
 
 
 def stress_test(ledger: Ledger, scenario: str | Scenario = "openai-cannot-pay", model: str | None = None,
@@ -310,22 +342,27 @@ def stress_test(ledger: Ledger, scenario: str | Scenario = "openai-cannot-pay", 
       with the scenario's ``alpha``, ``beta``) on the shocked obligations and outside assets.  A
       party's loss is the payments it was owed and did not receive, plus the outside revenue and
       funding it lost, plus the write-down of its stakes.  A party told to pay a fraction fails in
-      round 1; the clearing's rounds follow.  Money a party no longer pays is not counted as its gain.
+      round 1, with everyone who would fail even if it paid in full; the others follow, one round
+      later than the clearing finds them.  Money a party no longer pays is not counted as its gain.
     * ``debtrank``: DebtRank (Battiston et al. 2012; ``linear``: Bardoscia et al. 2015) on the
       exposures (what others owe a party in the horizon, plus its stakes); capital is the party's
       market value or valuation, else its assets on the network.  The initial distress is the
-      direct loss over capital, and ``1 − fraction`` for a party that pays only a fraction.
-    * ``furfine``: Furfine (2003) sequential defaults on the same exposures and capital; the parties
-      told to pay a fraction, and those whose direct loss exceeds their capital, fail first;
-      ``recovery`` is recovered from a failed debtor.
+      direct loss (outside revenue and funding, promised investments called off) over capital, the
+      fall of a party's own value, and ``1 − fraction`` for a party that pays only a fraction; the
+      holders of a party's stakes lose through the propagation, not twice.
+    * ``furfine``: Furfine (2003) sequential defaults on the same capital, with the exposures of each
+      sample (stakes after their write-down, which is a direct loss); the parties told to pay a
+      fraction, and those whose direct loss exceeds their capital, fail first; ``recovery`` is
+      recovered from a failed debtor, and at least the fraction from one that pays a fraction.
     * ``egj``: Elliott, Golub & Jackson (2014): cross-holdings are the shares the ledger states, else
       stakes as shares of the held party's value (scaled down where they would add up to more than
       90%), primitive assets set so
-      that values start at the capital above; a party fails below ``threshold`` of its value and
-      then loses ``failure_cost`` of it.
+      that book values start at the capital above; a fall in a party's value lowers its primitive assets
+      (the holdings pass it on); a party fails below ``threshold`` of its value and then loses
+      ``failure_cost`` of it.
 
-    The exposure models take one matrix: their samples draw the shocks and the amounts that feed
-    the direct losses, with the exposures at central amounts.
+    DebtRank and EGJ take one matrix: their samples draw the shocks and the amounts that feed the
+    direct losses, with the exposures at central amounts.
     """
     scenario = load_scenario(scenario)
     model = model or scenario.model
