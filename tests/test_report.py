@@ -198,3 +198,18 @@ def test_datasheet_only_from_a_ledger_folder(tmp_path):
     (tmp_path / "README.md").write_text("# Something else entirely")
     assert bundled_datasheet(tmp_path / "deals.json") is None
     assert 'id="dataset"' not in render_report(ledger, datasheet=None)
+
+
+def test_node_size_legend_matches_the_sizes_the_nodes_get(ledger):
+    from loopscope.report.content import report_content
+
+    content = report_content(ledger, "ai-2025")
+    legend = {z["text"]: z["size"] for z in content["network"]["sizes"]}
+    assert list(legend) == ["$10bn", "$100bn", "$1tn"]
+    nvidia = next(n for n in content["network"]["nodes"] if n["id"] == "nvidia")
+    value = ledger.latest_figure("nvidia", "market_cap").value
+    assert legend["$10bn"] < legend["$100bn"] < legend["$1tn"] < nvidia["size"]  # NVIDIA is worth more than $1tn
+    import math
+
+    assert nvidia["size"] == round(18 + 8 * math.log10(value / 1e9 + 1), 1)
+    assert "node size at normal zoom" in " ".join(Page(render_report(ledger)).text)

@@ -26,6 +26,7 @@ LABELS: dict[str, dict[str, str]] = {
     "network_help": {"en": "Node size: {metric} (latest figure; grey: none reported). Edge: one deal, coloured by kind, width by amount; dashed: amount estimated, a range or 'up to'; dotted: undisclosed. Hover for details, scroll to zoom, drag to pan.",
                      "de": "Knotengröße: {metric} (jüngste Zahl; grau: keine gemeldet). Kante: ein Deal, Farbe nach Art, Breite nach Betrag; gestrichelt: Betrag geschätzt, Spanne oder 'bis zu'; gepunktet: nicht genannt. Zeigen für Details, Mausrad zum Zoomen, Ziehen zum Verschieben."},
     "search": {"en": "Find a party", "de": "Partei suchen"},
+    "node_size": {"en": "node size at normal zoom", "de": "Knotengröße bei normalem Zoom"},
     "reset": {"en": "Show all", "de": "Alles zeigen"},
     "legend": {"en": "Deal kinds", "de": "Deal-Arten"},
     "cycles": {"en": "Round trips", "de": "Kreisläufe"},
