@@ -403,7 +403,7 @@ def report(
     scenario: Annotated[Optional[str], typer.Option("--scenario", "-s", help="The stress test shown: a built-in scenario "
                                                     "(see loopscope stress --list) or a YAML file. Default: openai-cannot-pay "
                                                     "where the ledger has OpenAI, else none.")] = None,
-    samples: Annotated[int, typer.Option("--samples", min=0, help="Monte Carlo samples for the stress test (0: central run only).")] = 0,
+    samples: Annotated[int, typer.Option("--samples", min=0, help="Monte Carlo samples of the stress test's uncertain amounts and shock sizes (0: central run only).")] = 1000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the samples.")] = 0,
 ) -> None:
     """Write the report: one self-contained HTML file (works offline, opened straight from disk) with the headline figures, the network, the round trips, the per-company view, a stress test, the funding gap, methods and sources."""
