@@ -135,7 +135,7 @@ def test_everything_from_the_data_is_escaped(ledger):
     html = render_report(hostile)
     page = Page(html)
     assert [a.get("id") or a.get("type") for a, _ in page.scripts].count("report-data") == 1
-    assert len(page.scripts) == 3  # the data, the library, our script: nothing injected
+    assert len(page.scripts) == 4  # the data, the library, the graph, our script: nothing injected
     assert not any(k.startswith("on") for _, attributes in page.tags for k in attributes)
     assert not any(tag == "img" for tag, _ in page.tags)
     assert "</script><img" not in html.split('id="report-data">', 1)[1].split("</script>", 1)[0]
@@ -174,7 +174,7 @@ def test_a_scenario_from_a_file_is_escaped_too(ledger, tmp_path):
                                         "quote": {"text": evil, "publisher": evil, "url": "https://example.org/?a=<b>"},
                                         "shocks": [{"type": "pays_fraction", "party": "openai", "fraction": 0}]})
     page = Page(render_report(ledger, scenario=scenario))
-    assert len(page.scripts) == 3 and not any(tag == "img" for tag, _ in page.tags)
+    assert len(page.scripts) == 4 and not any(tag == "img" for tag, _ in page.tags)
     assert not any(k.startswith("on") for _, attributes in page.tags for k in attributes)
     assert evil in " ".join(page.text)
 

@@ -44,9 +44,13 @@ def detect_format(path: Path) -> str:
                                "unknown ledger format (expected a .yaml or .json file, or a folder of YAML or CSV files)")])
 
 
-def read(path: Path | str, display: str | None = None) -> tuple[Built, dict[str, str]]:
+def read(path: Path | str, display: str | None = None,
+         texts: dict[Path, str] | None = None) -> tuple[Built, dict[str, str]]:
     """Read and validate a ledger; returns the entities and, for YAML folders, each file's name
     relative to the folder (so that saving writes entities back where they came from).
+
+    ``texts`` stands in for the contents of some YAML files (resolved paths), so that an edit can
+    be validated exactly as the files would be read once written.
 
     The cyclic garbage collector is paused meanwhile: reading creates millions of small objects
     and no cycles, and the collector's repeated full scans would otherwise double the time.
@@ -54,13 +58,13 @@ def read(path: Path | str, display: str | None = None) -> tuple[Built, dict[str,
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _read(Path(path), display)
+        return _read(Path(path), display, texts or {})
     finally:
         if enabled:
             gc.enable()
 
 
-def _read(path: Path, display: str | None) -> tuple[Built, dict[str, str]]:
+def _read(path: Path, display: str | None, texts: dict[Path, str]) -> tuple[Built, dict[str, str]]:
     display = display or str(path)
     if not path.exists():
         raise LedgerError([Problem(display, None, None, None, None, "no such file or folder")])
@@ -70,17 +74,21 @@ def _read(path: Path, display: str | None) -> tuple[Built, dict[str, str]]:
     if fmt == "csv":
         documents = csv_format.read_folder(path, display)
     elif path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and p.is_file())
+        files = [p for p in path.rglob("*") if p.suffix.lower() in (".yaml", ".yml") and p.is_file()]
+        present = {p.resolve() for p in files}
+        base = path.resolve()
+        files += [path / p.relative_to(base) for p in texts if p not in present and p.is_relative_to(base)]  # new files
+        files.sort()
         if not files:
             raise LedgerError([Problem(display, None, None, None, None, "folder holds no .yaml or .csv ledger files")])
         for file in files:
             name = file.relative_to(path).as_posix()
             shown = f"{display.rstrip('/')}/{name}"
             relative[shown] = name
-            documents.append(_read_text_file(file, shown, yaml_format.read_text))
+            documents.append(_read_text_file(file, shown, yaml_format.read_text, texts))
     else:
         reader = yaml_format.read_text if fmt == "yaml" else json_format.read_text
-        documents.append(_read_text_file(path, display, reader))
+        documents.append(_read_text_file(path, display, reader, texts))
     return build(documents), relative
 
 
@@ -94,7 +102,9 @@ def read_text_file(path: Path, display: str) -> tuple[str | None, Problem | None
         return None, Problem(display, line, None, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})")
 
 
-def _read_text_file(path: Path, display: str, reader) -> RawDocument:
+def _read_text_file(path: Path, display: str, reader, texts: dict[Path, str] | None = None) -> RawDocument:
+    if texts and path.resolve() in texts:
+        return reader(texts[path.resolve()], display)
     text, problem = read_text_file(path, display)
     if problem is not None:
         return RawDocument(display, {}, lambda _: None, problems=[problem])

@@ -57,10 +57,12 @@ class Ledger:
 
     # ------------------------------------------------------------------ reading and writing
     @classmethod
-    def read(cls, path: Path | str | None = None) -> Ledger:
-        """Read and validate a ledger (the bundled ``ai-2025`` dataset when ``path`` is None)."""
+    def read(cls, path: Path | str | None = None, *, texts: dict[Path, str] | None = None) -> Ledger:
+        """Read and validate a ledger (the bundled ``ai-2025`` dataset when ``path`` is None).
+
+        ``texts`` stands in for the contents of some YAML files (keys: resolved paths)."""
         source = Path(path) if path is not None else bundled_path()
-        built, relative = read(source, str(path) if path is not None else "ai-2025")
+        built, relative = read(source, str(path) if path is not None else "ai-2025", texts)
         # only entities of a YAML folder remember their file; other formats have no per-entity files
         origins = {key: relative[file] for key, file in built.origins.items() if file in relative}
         e = built.entities

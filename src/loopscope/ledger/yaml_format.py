@@ -92,6 +92,8 @@ def _escape(match: re.Match) -> str:
 
 
 def _scalar(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, str):
         return format_string(value)
     if isinstance(value, bool):
@@ -148,6 +150,13 @@ def _emit_list(items: list, indent: int, lines: list[str], flow_items: bool) -> 
             lines.append(f"{pad}- {_flow(item)}")
         else:
             lines.append(f"{pad}- {_scalar(item)}")
+
+
+def dump_items(section: str, records: list[dict], indent: int = 0) -> list[str]:
+    """The lines of ``records`` as items of ``section``'s list, with the dash at column ``indent``."""
+    lines: list[str] = []
+    _emit_list(records, indent, lines, flow_items=section in _FLOW_ITEMS)
+    return lines
 
 
 def dump(sections: dict[str, list[dict]]) -> str:

@@ -104,6 +104,7 @@ def render_report(ledger: Ledger, name: str = "ai-2025", lang: str = "en", max_l
         stress_chart=_stress_chart(content, lang), gap_chart=_gap_chart(content, lang),
         data_json=_json_for_script(script_data),
         cytoscape_js=package.joinpath("vendor/cytoscape.min.js").read_text(encoding="utf-8"),
+        graph_js=package.joinpath("graph.js").read_text(encoding="utf-8"),
         cytoscape_version=CYTOSCAPE_VERSION,
     )
 

@@ -73,48 +73,7 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
     ]
     largest = cycles[0].narrative[lang] if len(cycles) else label("no_cycles", lang)
 
-    # ---- the network: one node per party, one edge per live deal
-    involved = sorted(p.id for p in ledger.parties)
-    index = {p: i for i, p in enumerate(involved)}
-    totals: Counter[tuple[str, str]] = Counter()
-    for deal in live:
-        value = ledger.to_usd(deal.amount, deal.announced)[0]
-        totals[(deal.src, deal.dst)] += value or 0.0
-    positions = force_layout(len(involved), [(index[a], index[b], v) for (a, b), v in sorted(totals.items())])
-    nodes = []
-    for party_id in involved:
-        party = ledger.party(party_id)
-        size_figure = None
-        for metric in SIZE_METRICS:
-            size_figure = ledger.latest_figure(party_id, metric)
-            if size_figure is not None:
-                break
-        size_usd = None
-        if size_figure is not None and size_figure.unit not in ("shares", "ratio"):
-            day = size_figure.date or size_figure.period.end
-            size_usd = size_figure.value * ledger.rate(size_figure.unit, day)
-        x, y = positions[index[party_id]]
-        nodes.append({
-            "id": party_id, "name": party.name, "x": float(x), "y": float(y),
-            "size": round(18 + 8 * math.log10(size_usd / 1e9 + 1), 1) if size_usd else 18,
-            "sized": size_usd is not None,
-            "size_text": "" if size_figure is None else
-            f"{size_figure.metric.replace('_', ' ')}: {m(size_usd)} ({(size_figure.date or size_figure.period.end).isoformat()})",
-        })
-    edges = []
-    for deal in sorted(live, key=lambda d: (d.announced, d.id)):
-        value = ledger.to_usd(deal.amount, deal.announced)[0]
-        source = deal.sources[0]
-        edges.append({
-            "id": deal.id, "source": deal.src, "target": deal.dst, "kind": deal.kind,
-            "kind_name": KIND_NAMES[deal.kind][lang], "colour": KIND_COLOURS[deal.kind],
-            "width": 1.5 + (math.log10(value / 1e9 + 1) * 3 if value else 0),
-            "amount": amount_text(deal.amount, lang), "amount_kind": deal.amount.kind,
-            "announced": deal.announced.isoformat(), "status": deal.status, "title": deal.title,
-            "source_url": source.url, "source_name": source.publisher or source.url,
-        })
-    legend = [{"kind": k, "name": KIND_NAMES[k][lang], "colour": KIND_COLOURS[k]}
-              for k in DEAL_KINDS if any(d.kind == k for d in live)]
+    network = network_view(ledger, lang)
 
     # ---- round trips
     cycle_rows = []
@@ -171,14 +130,80 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
         "headline": headline, "largest": largest,
         "undisclosed_note": label("undisclosed_note", lang, n=undisclosed),
         "estimate_note": label("estimate_note", lang, x=m(uncertain)),
-        "network": {"nodes": nodes, "edges": edges, "legend": legend,
-                    "sizes": [{"size": round(18 + 8 * math.log10(v / 1e9 + 1), 1), "text": m(v)} for v in (1e10, 1e11, 1e12)]},
+        "network": network,
         "cycles": cycle_rows, "cycles_total": len(cycles), "max_length": max_length,
         "exposure": rows, "backlog_notes": notes,
         "stress": None if scenario is None else _stress(ledger, scenario, samples, seed, lang), "gap": _gap(ledger, lang),
         "methods": [{"name": x["name_de"] if lang == "de" else x["name"], "text": x[lang]} for x in METHODS],
         "datasheet": datasheet or "", "sources": sources,
     }
+
+
+def _node_size(size_usd: float | None) -> float:
+    return round(18 + 8 * math.log10(size_usd / 1e9 + 1), 1) if size_usd else 18
+
+
+def network_layout(ledger: Ledger, deals=None) -> dict[str, tuple[float, float]]:
+    """Positions of every party, from a force layout of ``deals`` (default: the live deals)."""
+    deals = [d for d in ledger.deals if d.status not in CLOSED_STATUSES] if deals is None else deals
+    involved = sorted(p.id for p in ledger.parties)
+    index = {p: i for i, p in enumerate(involved)}
+    totals: Counter[tuple[str, str]] = Counter()
+    for deal in deals:
+        value = ledger.to_usd(deal.amount, deal.announced)[0]
+        totals[(deal.src, deal.dst)] += value or 0.0
+    positions = force_layout(len(involved), [(index[a], index[b], v) for (a, b), v in sorted(totals.items())])
+    return {p: (float(positions[i][0]), float(positions[i][1])) for p, i in index.items()}
+
+
+def network_view(ledger: Ledger, lang: str = "en", deals=None, positions: dict | None = None,
+                 all_parties: bool = True) -> dict:
+    """The network picture's data: one node per party, one edge per deal (default: the live deals).
+
+    ``positions`` (party → (x, y)) keeps nodes in place across views (the dashboard's time slider);
+    by default they come from :func:`network_layout`. ``all_parties=False`` leaves out parties
+    without a drawn deal. Edges carry each deal's amount as text with its uncertainty.
+    """
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    deals = [d for d in ledger.deals if d.status not in CLOSED_STATUSES] if deals is None else list(deals)
+    positions = network_layout(ledger, deals) if positions is None else positions
+    drawn = {d.src for d in deals} | {d.dst for d in deals}
+    nodes = []
+    for party_id in sorted(p.id for p in ledger.parties):
+        if not all_parties and party_id not in drawn:
+            continue
+        party = ledger.party(party_id)
+        size_figure = None
+        for metric in SIZE_METRICS:
+            size_figure = ledger.latest_figure(party_id, metric)
+            if size_figure is not None:
+                break
+        size_usd = None
+        if size_figure is not None and size_figure.unit not in ("shares", "ratio"):
+            size_usd = size_figure.value * ledger.rate(size_figure.unit, size_figure.as_of)
+        x, y = positions.get(party_id, (500.0, 500.0))
+        nodes.append({
+            "id": party_id, "name": party.name, "x": float(x), "y": float(y), "size": _node_size(size_usd),
+            "sized": size_usd is not None,
+            "size_text": "" if size_figure is None else
+            f"{size_figure.metric.replace('_', ' ')}: {m(size_usd)} ({size_figure.as_of.isoformat()})",
+        })
+    edges = []
+    for deal in sorted(deals, key=lambda d: (d.announced, d.id)):
+        value = ledger.to_usd(deal.amount, deal.announced)[0]
+        source = deal.sources[0]
+        edges.append({
+            "id": deal.id, "source": deal.src, "target": deal.dst, "kind": deal.kind,
+            "kind_name": KIND_NAMES[deal.kind][lang], "colour": KIND_COLOURS[deal.kind],
+            "width": 1.5 + (math.log10(value / 1e9 + 1) * 3 if value else 0),
+            "amount": amount_text(deal.amount, lang), "amount_kind": deal.amount.kind, "amount_usd": value,
+            "announced": deal.announced.isoformat(), "status": deal.status, "title": deal.title,
+            "source_url": source.url, "source_name": source.publisher or source.url,
+        })
+    legend = [{"kind": k, "name": KIND_NAMES[k][lang], "colour": KIND_COLOURS[k]}
+              for k in DEAL_KINDS if any(d.kind == k for d in deals)]
+    return {"nodes": nodes, "edges": edges, "legend": legend,
+            "sizes": [{"size": _node_size(v), "text": m(v)} for v in (1e10, 1e11, 1e12)]}
 
 
 def _names(ledger: Ledger, parties) -> list[str]:
