@@ -783,6 +783,66 @@ def gap(
         console.print(f"• {text}", highlight=False, markup=False)
 
 
+@app.command()
+def serve(
+    path: PathArg = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but loopback makes the ledger "
+                                                     "reachable from the network: only with --read-only or behind your own access control.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port (0: any free one).")] = 8765,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Refuse every change (403).")] = False,
+    allow_host: Annotated[Optional[list[str]], typer.Option("--allow-host", help="Another host name the browser may use "
+                                                                                 "to reach the dashboard (repeatable).")] = None,
+) -> None:
+    """Start the dashboard: explore the network, run stress tests and keep the ledger up to date.
+
+    Edits are validated like [bold]validate[/bold], written atomically to the YAML files (only the
+    changed entry's lines move) and recorded in a change log beside the ledger. The bundled dataset
+    is served read-only. Ctrl-C stops the server."""
+    import socket
+
+    import uvicorn
+
+    from .ledger import LedgerError
+    from .ledger.editor import LedgerEditor
+    from .web import create_app
+
+    try:
+        editor = LedgerEditor(path, read_only=read_only)
+    except LedgerError as exc:
+        for problem in exc.problems:
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        errors.print(f"[red]{len(exc.problems)} problem(s)[/red] in {path}")
+        raise typer.Exit(1) from None
+    hosts = list(allow_host or [])
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        hosts.append(host)
+        errors.print(f"[yellow]warning:[/yellow] listening on {host}: anyone who can reach it can "
+                     + ("read the ledger" if editor.read_only else "change the ledger"), highlight=False)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        errors.print(f"error: cannot listen on {host}:{port}: {exc.strerror}", highlight=False)
+        raise typer.Exit(2) from None
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    state = f"read-only: {editor.read_only_reason}" if editor.read_only else f"editing {editor.display}"
+    console.print(f"loopscope dashboard on http://{shown}:{bound}/ ({state}; Ctrl-C to stop)", highlight=False, markup=False)
+    sys.stdout.flush()
+    web = create_app(editor=editor, allowed_hosts=hosts)
+    config = uvicorn.Config(web, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn passes Ctrl-C on once it has shut down cleanly
+        pass
+    finally:
+        web.state.jobs.shutdown()
+        sock.close()
+    console.print("stopped", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:

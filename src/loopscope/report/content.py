@@ -75,43 +75,8 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
 
     network = network_view(ledger, lang)
 
-    # ---- round trips
-    cycle_rows = []
-    for rank, cycle in enumerate(cycles[:MAX_CYCLES], start=1):
-        cycle_rows.append({
-            "rank": rank, "parties": list(cycle.parties), "names": [ledger.party(p).name for p in cycle.parties],
-            "deals": [d for step in cycle.steps for d in step.deals],
-            "amount": m(cycle.amount_usd) if not math.isnan(cycle.amount_usd) else "?",
-            "range": "" if cycle.low_usd == cycle.amount_usd == cycle.high_usd else
-            label("range", lang, low=m(cycle.low_usd), high="∞" if math.isinf(cycle.high_usd) else m(cycle.high_usd)),
-            "in_time_order": cycle.temporal, "narrative": cycle.narrative[lang],
-        })
-
-    # ---- per company
-    rows, notes = [], []
-    for r in per_party.values():
-        if r.inflow_usd == 0 and r.outflow_usd == 0:
-            continue
-        rows.append({
-            "party": r.name, "inflow": m(r.inflow_usd), "inflow_usd": r.inflow_usd,
-            "outflow": m(r.outflow_usd), "undisclosed_in": r.undisclosed_in, "undisclosed_out": r.undisclosed_out,
-            "round_tripped": m(r.round_tripped_usd), "round_tripped_usd": r.round_tripped_usd,
-            "round_tripped_share": _share(r.round_tripped_share, lang),
-            "top_customer": "–" if r.top_customer is None else f"{ledger.party(r.top_customer).name} ({_share(r.top_customer_share, lang)})",
-            "hhi": "–" if math.isnan(r.hhi) else f"{r.hhi:.2f}".replace(".", "," if lang == "de" else "."),
-            "backlog": "–" if r.backlog is None else _share(r.backlog.share, lang),
-            "commitments": m(r.commitments_usd), "revenue": m(r.revenue_usd),
-            "years": None if math.isnan(r.commitment_years) else round(r.commitment_years, 1),
-        })
-        if r.backlog is not None:
-            b = r.backlog
-            text = label("backlog_note", lang, party=r.name, customer=ledger.party(b.customer).name,
-                         amount=m(b.commitments_usd), share=_share(b.share, lang), rpo=m(b.rpo_usd), date=b.rpo_date)
-            reported = [s for s in r.reported_shares if s.counterparty == b.customer]
-            if reported:
-                text += " " + label("reported_note", lang, values=", ".join(
-                    f"{_share(s.value, lang)} ({s.date})" for s in reported))
-            notes.append({"text": text, "sources": list(b.sources)})
+    cycle_rows = cycle_view(ledger, cycles[:MAX_CYCLES], lang)
+    rows, notes = exposure_view(ledger, per_party, lang)
 
     # ---- sources: every cited page, with what cites it
     cited: dict[str, dict[str, Any]] = {}
@@ -137,6 +102,52 @@ def report_content(ledger: Ledger, name: str, lang: str = "en", max_length: int 
         "methods": [{"name": x["name_de"] if lang == "de" else x["name"], "text": x[lang]} for x in METHODS],
         "datasheet": datasheet or "", "sources": sources,
     }
+
+
+def cycle_view(ledger: Ledger, cycles, lang: str = "en") -> list[dict]:
+    """Round trips as rows: parties, their names, the deals, the amount with its range, the narrative."""
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    rows = []
+    for rank, cycle in enumerate(cycles, start=1):
+        rows.append({
+            "rank": rank, "parties": list(cycle.parties), "names": [ledger.party(p).name for p in cycle.parties],
+            "deals": [d for step in cycle.steps for d in step.deals],
+            "amount": m(cycle.amount_usd) if not math.isnan(cycle.amount_usd) else "?",
+            "range": "" if cycle.low_usd == cycle.amount_usd == cycle.high_usd else
+            label("range", lang, low=m(cycle.low_usd), high="∞" if math.isinf(cycle.high_usd) else m(cycle.high_usd)),
+            "in_time_order": cycle.temporal, "narrative": cycle.narrative[lang],
+        })
+    return rows
+
+
+def exposure_view(ledger: Ledger, per_party: dict, lang: str = "en") -> tuple[list[dict], list[dict]]:
+    """Per-company exposure as rows, and the backlog notes (with their sources)."""
+    m = lambda v: money(v, lang=lang)  # noqa: E731
+    rows, notes = [], []
+    for r in per_party.values():
+        if r.inflow_usd == 0 and r.outflow_usd == 0:
+            continue
+        rows.append({
+            "id": r.party, "party": r.name, "inflow": m(r.inflow_usd), "inflow_usd": r.inflow_usd,
+            "outflow": m(r.outflow_usd), "undisclosed_in": r.undisclosed_in, "undisclosed_out": r.undisclosed_out,
+            "round_tripped": m(r.round_tripped_usd), "round_tripped_usd": r.round_tripped_usd,
+            "round_tripped_share": _share(r.round_tripped_share, lang),
+            "top_customer": "–" if r.top_customer is None else f"{ledger.party(r.top_customer).name} ({_share(r.top_customer_share, lang)})",
+            "hhi": "–" if math.isnan(r.hhi) else f"{r.hhi:.2f}".replace(".", "," if lang == "de" else "."),
+            "backlog": "–" if r.backlog is None else _share(r.backlog.share, lang),
+            "commitments": m(r.commitments_usd), "revenue": m(r.revenue_usd),
+            "years": None if math.isnan(r.commitment_years) else round(r.commitment_years, 1),
+        })
+        if r.backlog is not None:
+            b = r.backlog
+            text = label("backlog_note", lang, party=r.name, customer=ledger.party(b.customer).name,
+                         amount=m(b.commitments_usd), share=_share(b.share, lang), rpo=m(b.rpo_usd), date=b.rpo_date)
+            reported = [s for s in r.reported_shares if s.counterparty == b.customer]
+            if reported:
+                text += " " + label("reported_note", lang, values=", ".join(
+                    f"{_share(s.value, lang)} ({s.date})" for s in reported))
+            notes.append({"text": text, "sources": list(b.sources)})
+    return rows, notes
 
 
 def _node_size(size_usd: float | None) -> float:
@@ -213,10 +224,17 @@ def _names(ledger: Ledger, parties) -> list[str]:
 def _stress(ledger: Ledger, scenario: Any, samples: int, seed: int, lang: str) -> dict:
     """The stress test's cascade, losses and assumptions (see :func:`loopscope.stress.stress_test`)."""
     from ..stress import stress_test
+
+    return stress_view(ledger, stress_test(ledger, scenario, samples=samples, seed=seed), lang)
+
+
+def stress_view(ledger: Ledger, r, lang: str = "en") -> dict:
+    """A stress result as the report shows it: the scenario's quote, the cascade by round, losses per
+    party with their share of value, the Monte Carlo spread and every assumption."""
     from ..stress.scenario import MODEL_NAMES
 
     m = lambda v: money(v, lang=lang)  # noqa: E731
-    r = stress_test(ledger, scenario, samples=samples, seed=seed)
+    samples, seed = r.samples, r.seed
     s = r.scenario
     c = r.central
     order = [i for i in sorted(range(len(r.parties)), key=lambda i: -c.loss[0, i]) if c.loss[0, i] > 0 or c.defaulted[0, i]]

@@ -1,0 +1,91 @@
+"""The dashboard's labels in English and German; the report's labels are reused where they fit."""
+
+from __future__ import annotations
+
+from ..report.i18n import KIND_NAMES, LABELS
+
+DASHBOARD: dict[str, dict[str, str]] = {
+    "title": {"en": "loopscope dashboard", "de": "loopscope-Dashboard"},
+    "read_only": {"en": "read-only", "de": "nur lesen"},
+    "as_of": {"en": "As of", "de": "Stand"},
+    "all_dates": {"en": "today", "de": "heute"},
+    "deals_shown": {"en": "{n} deals shown", "de": "{n} Deals gezeigt"},
+    "filters": {"en": "Filters", "de": "Filter"},
+    "kinds": {"en": "Deal kinds", "de": "Deal-Arten"},
+    "statuses": {"en": "Statuses", "de": "Status"},
+    "live_only": {"en": "live deals (default)", "de": "laufende Deals (Standard)"},
+    "party_filter": {"en": "Party", "de": "Partei"},
+    "any_party": {"en": "any", "de": "alle"},
+    "min_amount": {"en": "Minimum amount (US$ bn)", "de": "Mindestbetrag (Mrd. US$)"},
+    "search": {"en": "Find a party or deal", "de": "Partei oder Deal suchen"},
+    "reset": {"en": "Show all", "de": "Alles zeigen"},
+    "tab_cycles": {"en": "Round trips", "de": "Kreisläufe"},
+    "tab_party": {"en": "Party", "de": "Partei"},
+    "tab_stress": {"en": "Stress test", "de": "Stresstest"},
+    "tab_edit": {"en": "Edit", "de": "Bearbeiten"},
+    "tab_changes": {"en": "Changes", "de": "Änderungen"},
+    "cycles_total": {"en": "{shown} of {total} round trips (up to {k} parties), largest first. Select one to highlight it.",
+                     "de": "{shown} von {total} Kreisläufen (bis {k} Parteien), größte zuerst. Auswählen hebt ihn hervor."},
+    "pick_party": {"en": "Select a party in the network or the list.", "de": "Partei im Netz oder in der Liste wählen."},
+    "deals": {"en": "Deals", "de": "Deals"},
+    "figures": {"en": "Figures", "de": "Kennzahlen"},
+    "scenario": {"en": "Scenario", "de": "Szenario"},
+    "custom": {"en": "custom shocks", "de": "eigene Schocks"},
+    "shocks": {"en": "Shocks", "de": "Schocks"},
+    "add_shock": {"en": "Add shock", "de": "Schock hinzufügen"},
+    "remove": {"en": "remove", "de": "entfernen"},
+    "pays_fraction": {"en": "pays only a share", "de": "zahlt nur einen Anteil"},
+    "revenue_falls": {"en": "revenue falls by", "de": "Umsatz fällt um"},
+    "equity_falls": {"en": "value falls by", "de": "Wert fällt um"},
+    "funding_freeze": {"en": "funding freezes from", "de": "Finanzierung stoppt ab"},
+    "model": {"en": "Model", "de": "Modell"},
+    "samples": {"en": "Monte Carlo samples", "de": "Monte-Carlo-Stichproben"},
+    "run": {"en": "Run", "de": "Starten"},
+    "running": {"en": "running: {done} of {total} samples", "de": "läuft: {done} von {total} Stichproben"},
+    "new_deal": {"en": "New deal", "de": "Neuer Deal"},
+    "new_figure": {"en": "New figure", "de": "Neue Kennzahl"},
+    "new_party": {"en": "New party", "de": "Neue Partei"},
+    "edit_selected": {"en": "Edit the selected deal", "de": "Gewählten Deal bearbeiten"},
+    "retire": {"en": "Retire", "de": "Zurückziehen"},
+    "save": {"en": "Save", "de": "Speichern"},
+    "reason": {"en": "Reason for the change (required)", "de": "Grund der Änderung (Pflicht)"},
+    "saved": {"en": "Saved to {file}.", "de": "Gespeichert in {file}."},
+    "conflict": {"en": "Someone changed this entry meanwhile; the form now shows the current version. Check it and save again.",
+                 "de": "Jemand hat diesen Eintrag inzwischen geändert; das Formular zeigt jetzt die aktuelle Fassung. Bitte prüfen und erneut speichern."},
+    "problems": {"en": "The change was not saved:", "de": "Die Änderung wurde nicht gespeichert:"},
+    "source_url": {"en": "Source URL (required)", "de": "Quellen-URL (Pflicht)"},
+    "publisher": {"en": "Publisher (required)", "de": "Herausgeber (Pflicht)"},
+    "quote": {"en": "Quote", "de": "Zitat"},
+    "id": {"en": "Id", "de": "Kennung"},
+    "from": {"en": "From", "de": "Von"},
+    "to": {"en": "To", "de": "An"},
+    "title_field": {"en": "Title", "de": "Titel"},
+    "value_usd": {"en": "Value", "de": "Wert"},
+    "currency": {"en": "Currency", "de": "Währung"},
+    "amount_kind": {"en": "Amount kind", "de": "Betragsart"},
+    "low": {"en": "Low", "de": "Untergrenze"},
+    "high": {"en": "High", "de": "Obergrenze"},
+    "notes": {"en": "Notes", "de": "Anmerkungen"},
+    "name": {"en": "Name", "de": "Name"},
+    "party_kind": {"en": "Party kind", "de": "Art der Partei"},
+    "metric": {"en": "Metric", "de": "Kennzahl"},
+    "unit": {"en": "Unit", "de": "Einheit"},
+    "date": {"en": "Date", "de": "Datum"},
+    "period_start": {"en": "Period start", "de": "Zeitraum ab"},
+    "period_end": {"en": "Period end", "de": "Zeitraum bis"},
+    "record_json": {"en": "All fields (YAML record as JSON)", "de": "Alle Felder (YAML-Eintrag als JSON)"},
+    "no_changes": {"en": "No changes yet.", "de": "Noch keine Änderungen."},
+    "ledger_problems": {"en": "The ledger's files have problems (the last valid state is shown):",
+                        "de": "Die Dateien des Ledgers haben Probleme (gezeigt wird der letzte gültige Stand):"},
+    "estimate_note": {"en": "Dashed lines: estimated, ranged or 'up to' amounts; dotted: undisclosed.",
+                      "de": "Gestrichelt: geschätzte, Spannen- oder 'bis zu'-Beträge; gepunktet: nicht genannt."},
+}
+
+
+def labels(lang: str) -> dict[str, str]:
+    """Every label for the page: the report's (placeholders left for the page to fill), the deal kinds'
+    names (``kind_<name>``) and the dashboard's own."""
+    out = {key: text[lang] for key, text in LABELS.items()}
+    out.update({f"kind_{kind}": names[lang] for kind, names in KIND_NAMES.items()})
+    out.update({key: text[lang] for key, text in DASHBOARD.items()})
+    return out
