@@ -125,7 +125,7 @@ def _emit_mapping(record: dict, indent: int, lines: list[str], first_prefix: str
         prefix = first_prefix if (i == 0 and first_prefix is not None) else pad
         if isinstance(value, (dict, list)):
             flow = _flow(value)
-            if key in _FLOW_KEYS and len(prefix) + len(key) + 2 + len(flow) <= _FLOW_WIDTH:
+            if not value or (key in _FLOW_KEYS and len(prefix) + len(key) + 2 + len(flow) <= _FLOW_WIDTH):
                 lines.append(f"{prefix}{key}: {flow}")
             elif isinstance(value, dict):
                 lines.append(f"{prefix}{key}:")
