@@ -29,7 +29,7 @@ def test_version():
     assert result.output.strip() == f"loopscope {loopscope.__version__}"
 
 
-@pytest.mark.parametrize("command", [[], ["show"], ["validate"], ["convert"], ["schema"], ["cycles"], ["exposure"], ["circulation"], ["report"], ["figure"]])
+@pytest.mark.parametrize("command", [[], ["show"], ["validate"], ["convert"], ["schema"], ["cycles"], ["exposure"], ["circulation"], ["report"], ["figure"], ["stress"], ["gap"], ["serve"]])
 def test_every_command_has_help(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0
@@ -120,3 +120,16 @@ def test_readme_test_command_is_what_ci_runs():
     command = 'sh tools/install-system-deps.sh && python3 -m pip install -e ".[test]" && python3 -m pytest -q'
     assert command in (root / "README.md").read_text()
     assert command in (root / ".ci" / "run").read_text()
+
+
+def test_the_bundled_dataset_can_be_copied_for_editing(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["convert", "ai-2025", "my-deals"])
+    assert result.exit_code == 0, result.output
+    from loopscope.ledger.files import bundled_path
+
+    copy = loopscope.load(tmp_path / "my-deals")
+    bundled = loopscope.load(bundled_path())
+    assert [d.model_dump() for d in copy.deals] == [d.model_dump() for d in bundled.deals]
+    for name in ("parties.yaml", "deals-openai.yaml", "figures.yaml"):  # the same files, byte for byte
+        assert (tmp_path / "my-deals" / name).read_bytes() == (bundled_path() / name).read_bytes()

@@ -146,7 +146,8 @@ def validate(path: PathArg = None) -> None:
 
 @app.command()
 def convert(
-    source: Annotated[Path, typer.Argument(help="The ledger to read (any format).")],
+    source: Annotated[Path, typer.Argument(help="The ledger to read (any format); ai-2025 names the bundled dataset "
+                                                "(unless a path of that name exists), e.g. to copy it for editing.")],
     target: Annotated[Path, typer.Argument(help="Where to write: x.yaml, x.json, or a folder (YAML, or CSV with --to csv).")],
     to: Annotated[Optional[str], typer.Option("--to", help="Format to write: yaml, json or csv. Default: from the target's suffix.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing target.")] = False,
@@ -154,7 +155,7 @@ def convert(
     """Convert a ledger between YAML, JSON and CSV, losing nothing."""
     from .ledger.files import target_format
 
-    ledger = _load(source)
+    ledger = _load(None if str(source) == "ai-2025" and not source.exists() else source)
     if target.exists() and not force and (target.is_file() or any(target.iterdir())):
         errors.print(f"{target}: exists; use --force to overwrite")
         raise typer.Exit(2)

@@ -134,7 +134,7 @@ class LedgerEditor:
         self._lock = threading.RLock()
         self.generation = 0
         if self.bundled:
-            self.read_only_reason: str | None = "the bundled dataset is read-only (copy it with loopscope convert to edit it)"
+            self.read_only_reason: str | None = "the bundled dataset is read-only (copy it to edit it: loopscope convert ai-2025 my-deals/)"
         elif read_only:
             self.read_only_reason = "the server was started with --read-only"
         elif self.format != "yaml":
