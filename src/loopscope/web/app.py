@@ -24,13 +24,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_origin
 from urllib.parse import urlsplit
 
-from fastapi import Body, FastAPI, Query, Request
+from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Match
 
 from ..display import amount as amount_text
 from ..ledger.editor import Conflict, EditError, Invalid, LedgerEditor
@@ -45,12 +49,14 @@ MAX_CYCLES = 200
 STATIC = resources.files(__package__).joinpath("static")
 REPORT = resources.files("loopscope.report")
 
-Kinds = Annotated[list[str] | None, Query(description="deal kinds (repeat for several)")]
-Statuses = Annotated[list[str] | None, Query(description="statuses (repeat for several); default: live deals only")]
-Parties = Annotated[list[str] | None, Query(description="deals of these parties, either side")]
+# Lists default to empty, not None: the schema then says "array" (not "array or null"), which a query
+# string can express, and a single ?kind=equity is one kind, not a type error.
+Kinds = Annotated[list[str], Query(default_factory=list, description="deal kinds (repeat for several)")]
+Statuses = Annotated[list[str], Query(default_factory=list, description="statuses (repeat for several); default: live deals only")]
+Parties = Annotated[list[str], Query(default_factory=list, description="deals of these parties, either side")]
 MinAmount = Annotated[float | None, Query(ge=0, le=1e16, description="at least this many US dollars (undisclosed amounts drop out)")]
 Search = Annotated[str | None, Query(max_length=200)]
-AsOf = Annotated[date | None, Query(description="the ledger as it stood at the end of this day")]
+AsOf = Annotated[s.Day | None, Query(description="the ledger as it stood at the end of this day")]
 
 MaxLength = Annotated[int, Query(ge=2, le=8)]
 
@@ -91,7 +97,7 @@ class _Guard:
                 seen += len(message.get("body", b""))
                 if seen > self.max_body:
                     too_big = True
-                    raise _TooBig()
+                    raise _TooBig(self.max_body)
             return message
 
         started = False
@@ -114,8 +120,14 @@ class _Guard:
                 await _send_json(send, 413, {"detail": f"request body over {self.max_body} bytes"})
 
 
-class _TooBig(Exception):
-    pass
+class _TooBig(HTTPException):
+    """Raised from ``receive`` when a body without a (truthful) Content-Length grows over the limit.
+
+    An HTTPException, because FastAPI turns any other error while reading the body into a 400
+    ("There was an error parsing the body") but passes HTTPExceptions on: this way the client gets 413."""
+
+    def __init__(self, limit: int):
+        super().__init__(413, f"request body over {limit} bytes")
 
 
 async def _send_json(send, status: int, body: dict) -> None:
@@ -134,11 +146,22 @@ def _problem(p) -> dict:
     return p.to_dict()
 
 
+def _one_value_each(request: Request) -> None:
+    """A parameter that takes one value given several times (?as_of=2025-01-01&as_of=2026-01-01) is
+    refused, not read as its last value: the schema says it is one value."""
+    route = request.scope.get("route")
+    problems = [{"type": "value_error", "loc": ("query", field.alias), "msg": "given more than once (give it once)"}
+                for field in getattr(getattr(route, "dependant", None), "query_params", ())
+                if get_origin(field.field_info.annotation) is not list and len(request.query_params.getlist(field.alias)) > 1]
+    if problems:
+        raise RequestValidationError(problems)
+
+
 class Jobs:
     """Stress tests run in the background, one at a time, reporting progress."""
 
     def __init__(self, keep: int = 50, queue: int = 8):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loopscope-stress")
+        self._pool: ThreadPoolExecutor | None = None  # made on demand: the app may be started again after a shutdown
         self._jobs: OrderedDict[str, dict] = OrderedDict()
         self._lock = threading.Lock()
         self.keep, self.queue = keep, queue
@@ -170,14 +193,23 @@ class Jobs:
             except Exception as exc:  # reported to the client, never lost silently
                 job["error"], job["state"] = {"detail": f"{type(exc).__name__}: {exc}"}, "failed"
 
-        self._pool.submit(run)
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loopscope-stress")
+            self._pool.submit(run)
         return job
 
     def get(self, ident: str) -> dict | None:
         return self._jobs.get(ident)
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            pool, self._pool = self._pool, None
+            for job in self._jobs.values():  # their futures are cancelled below: they would wait for ever
+                if job["state"] == "queued":
+                    job["error"], job["state"] = {"detail": "the server stopped before this stress test started"}, "failed"
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Failure(Exception):
@@ -202,7 +234,10 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
         yield
         jobs.shutdown()
 
+    # every 422 is ErrorOut (see _invalid_request), not FastAPI's default HTTPValidationError
     app = FastAPI(title="loopscope dashboard API", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
+                  responses={422: {"model": s.ErrorOut, "description": "Invalid request: every problem"}},
+                  dependencies=[Depends(_one_value_each)],
                   description="Read and keep up to date a sourced deal ledger: parties, deals, round trips, "
                               "circularity, exposure, funding gap and stress tests.")
     app.state.editor = editor
@@ -241,6 +276,14 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
         if isinstance(exc, Conflict):
             extra["current"], extra["version"] = jsonable(exc.current), exc.version
         return error(exc.status, exc.message, **extra)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 405:  # Allow: every method of the path, not only those of the first route that has it
+            methods = {m for r in app.router.routes if isinstance(r, APIRoute) and r.matches(request.scope)[0] != Match.NONE
+                       for m in r.methods or ()}
+            exc.headers = {k: v for k, v in (exc.headers or {}).items() if k.lower() != "allow"} | {"Allow": ", ".join(sorted(methods))}
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(_Failure)
     async def _failure(request: Request, exc: _Failure):
@@ -352,7 +395,7 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
         return cached(("parties", as_of), compute)
 
     @app.get("/api/deals", response_model=list[s.DealOut], tags=["ledger"])
-    def deals(kind: Kinds = None, status: Statuses = None, party: Parties = None, min_amount: MinAmount = None,
+    def deals(kind: Kinds, status: Statuses, party: Parties, min_amount: MinAmount = None,
               q: Search = None, as_of: AsOf = None, lang: s.Lang = "en") -> list[dict]:
         """Deals, filtered; without a status filter only live deals (not cancelled or superseded)."""
         def compute(ledger):
@@ -364,25 +407,29 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
         record, version, file = editor.record(section, ident)
         return {"section": section, "id": ident, "record": jsonable(record), "version": version, "file": file}
 
-    for section in ("parties", "deals", "figures"):
-        def get_entry(ident: str, response: Response, section: str = section) -> dict:
+    # The routes of each section are made by a function taking the section: a default argument
+    # (``section: str = section``) would become a query parameter anyone could set (?section=...).
+    def entry_getter(section: str) -> Callable:
+        def get_entry(ident: str, response: Response) -> dict:
             found = entry(section, ident)
             response.headers["etag"] = f'"{found["version"]}"'
             return found
+        return get_entry
 
-        app.add_api_route(f"/api/{section}/{{ident}}", get_entry, methods=["GET"], response_model=s.Entry,
+    for section in ("parties", "deals", "figures"):
+        app.add_api_route(f"/api/{section}/{{ident}}", entry_getter(section), methods=["GET"], response_model=s.Entry,
                           responses=responses, tags=["ledger"], name=f"get_{section}",
                           summary=f"One of the {section} as stored, with its version (also the ETag)")
 
     @app.get("/api/figures", response_model=list[s.Entry], tags=["ledger"])
-    def figures(party: Parties = None, metric: Annotated[str | None, Query(max_length=50)] = None) -> list[dict]:
+    def figures(party: Parties, metric: Annotated[str | None, Query(max_length=50)] = None) -> list[dict]:
         """Reported figures (revenue, backlog, market value...), each with its version."""
         ledger = editor.ledger()
         return [entry("figures", f.id) for f in ledger.figures
                 if (not party or f.party in party) and (metric is None or f.metric == metric)]
 
     @app.get("/api/network", response_model=s.Network, tags=["analyses"])
-    def network(kind: Kinds = None, status: Statuses = None, party: Parties = None, min_amount: MinAmount = None,
+    def network(kind: Kinds, status: Statuses, party: Parties, min_amount: MinAmount = None,
                 q: Search = None, as_of: AsOf = None, lang: s.Lang = "en") -> dict:
         """The network picture's nodes and edges (the report's), as of a day and filtered; nodes keep
         their places across days."""
@@ -485,8 +532,8 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
             "exposure": next((r for r in rows if r["id"] == ident), None),
             "cycles": through[:50],
             "changes": [jsonable(c) for c in editor.changes(limit=50) if c.get("id") == ident or
-                        ident in ((c.get("after") or {}).get("from"), (c.get("after") or {}).get("to"),
-                                  (c.get("after") or {}).get("party"))],
+                        any(ident in (r.get("from"), r.get("to"), r.get("party"), r.get("counterparty"))
+                            for r in (c.get("before") or {}, c.get("after") or {}))],
         }
 
     # ---------------------------------------------------------------- stress tests
@@ -565,13 +612,19 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
         current = entry(section, ident) if change.after is not None else None
         return {"change": jsonable(change.to_dict()), "entry": current}
 
-    for section in ("parties", "deals", "figures"):
-        def create(body: Annotated[s.EditIn, Body()], section: str = section) -> dict:
+    def writers(section: str) -> tuple[Callable, Callable, Callable]:
+        def create(body: Annotated[s.EditIn, Body()]) -> dict:
             return saved(editor.create(section, body.record, body.reason, file=body.file))
 
-        def update(ident: str, body: Annotated[s.EditIn, Body()], section: str = section) -> dict:
+        def update(ident: str, body: Annotated[s.EditIn, Body()]) -> dict:
             return saved(editor.update(section, ident, body.record, body.version, body.reason))
 
+        def retire(ident: str, body: Annotated[s.RetireIn, Body()]) -> dict:
+            return saved(editor.retire(section, ident, body.version, body.reason, day=body.date))
+        return create, update, retire
+
+    for section in ("parties", "deals", "figures"):
+        create, update, retire = writers(section)
         app.add_api_route(f"/api/{section}", create, methods=["POST"], response_model=s.Saved, status_code=201,
                           responses=responses, tags=["editing"], name=f"create_{section}",
                           summary=f"Add one of the {section} (validated like loopscope validate; 422 lists the problems)")
@@ -579,9 +632,6 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
                           responses=responses, tags=["editing"], name=f"update_{section}",
                           summary=f"Change one of the {section}, starting from its version (409 if it changed since)")
         if section != "parties":
-            def retire(ident: str, body: Annotated[s.RetireIn, Body()], section: str = section) -> dict:
-                return saved(editor.retire(section, ident, body.version, body.reason, day=body.date))
-
             app.add_api_route(f"/api/{section}/{{ident}}/retire", retire, methods=["POST"], response_model=s.Saved,
                               responses=responses, tags=["editing"], name=f"retire_{section}",
                               summary="Retire: a deal gets a 'cancelled' history entry, a figure is removed "

@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, field_validator
 
 Lang = Literal["en", "de"]
+
+
+def _iso_day(value: Any) -> Any:
+    """Only YYYY-MM-DD, as the schema says ("format": "date"); pydantic alone would also take a number
+    (seconds since 1970: as_of=0 would be 1 January 1970) or 20250601."""
+    if isinstance(value, str) and len(value) == 10 and value[4] == value[7] == "-":
+        return value
+    if isinstance(value, date):
+        return value
+    raise ValueError(f"expected a day as YYYY-MM-DD, got {value!r}")
+
+
+#: A day in requests: YYYY-MM-DD only.
+Day = Annotated[date, BeforeValidator(_iso_day)]
+#: An integer in a request body: not true/false, not "5", not 5.5 (the schema says "integer").
+Int = Annotated[int, Strict()]
 
 
 class Out(BaseModel):
@@ -220,8 +235,8 @@ class StressRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     scenario: str | dict[str, Any] = "openai-cannot-pay"
     model: Literal["en", "rv", "egj", "debtrank", "furfine"] | None = None
-    samples: int = Field(default=0, ge=0, le=20000)
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    samples: Int = Field(default=0, ge=0, le=20000)
+    seed: Int = Field(default=0, ge=0, le=2**31 - 1)
     lang: Lang = "en"
 
 
@@ -248,12 +263,36 @@ class EditIn(BaseModel):
     version: str | None = Field(default=None, max_length=64, description="the version the edit starts from (required to update)")
     file: str | None = Field(default=None, max_length=300, description="for a new entry: the ledger file to add it to")
 
+    @field_validator("record")
+    @classmethod
+    def _unicode(cls, record: dict[str, Any]) -> dict[str, Any]:
+        """JSON can carry lone surrogates (``"\\ud800"``) that no UTF-8 file can hold: refuse them here,
+        with where they are, rather than let the file fail to read back (which reported every other
+        entry of the ledger as broken)."""
+        _check_unicode(record, "")
+        return record
+
+
+def _check_unicode(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where or 'text'}: not valid Unicode text (a lone surrogate)") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_unicode(key, where)
+            _check_unicode(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_unicode(item, f"{where}.{i}" if where else str(i))
+
 
 class RetireIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     reason: str = Field(max_length=2000)
     version: str = Field(max_length=64)
-    date: dt.date | None = Field(default=None, description="the day it was cancelled (default: today)")
+    date: Day | None = Field(default=None, description="the day it was cancelled (default: today)")
 
 
 class ChangeOut(Out):
