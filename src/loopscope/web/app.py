@@ -60,7 +60,9 @@ AsOf = Annotated[s.Day | None, Query(description="the ledger as it stood at the 
 
 MaxLength = Annotated[int, Query(ge=2, le=8)]
 
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+#: style-src admits, besides our stylesheet, only the one rule cytoscape.js injects (by its hash:
+#: ".__________cytoscape_container { position: relative; }").
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self' 'sha256-pgvDUBa4IjFA2yuSJ2cqcyxmNYJMborsd0ORcRv9vw8='; img-src 'self' data:; connect-src 'self'; "
        "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
 
@@ -302,6 +304,10 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
     @app.get("/", include_in_schema=False)
     def index() -> Response:
         return Response(STATIC.joinpath("index.html").read_bytes(), media_type="text/html; charset=utf-8")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204)
 
     static_files = {
         "dashboard.js": (STATIC, "text/javascript"), "dashboard.css": (STATIC, "text/css"),
