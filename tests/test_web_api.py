@@ -478,13 +478,28 @@ def test_cross_site_writes_are_refused(client, folder, origin):
 
 
 def test_same_site_writes_are_allowed(client, folder):
-    r = client.post("/api/deals", json={"record": NEW_DEAL, "reason": "x"}, headers={"origin": "http://127.0.0.1:8765"})
+    r = client.post("/api/deals", json={"record": NEW_DEAL, "reason": "x"},
+                    headers={"origin": "http://127.0.0.1:8765", "host": "127.0.0.1:8765"})
     assert r.status_code == 201
     assert "nvidia-example-2026" in {d.id for d in loopscope.load(folder).deals}
     version = r.json()["entry"]["version"]
     r = client.put("/api/deals/nvidia-example-2026", json={"record": NEW_DEAL | {"title": "y"}, "version": version, "reason": "y"},
-                   headers={"origin": "http://localhost:8765"})
+                   headers={"origin": "http://localhost:8765", "host": "localhost:8765"})
     assert r.status_code == 200
+
+
+@pytest.mark.parametrize("origin", ["http://127.0.0.1:9999", "https://127.0.0.1:8765", "http://localhost:8765"])
+def test_another_local_app_is_another_site(client, folder, origin):
+    """Same host, other port or scheme (or the other name of the same address): not this page."""
+    before = snapshot(folder.parent)
+    r = client.post("/api/deals", json={"record": NEW_DEAL, "reason": "x"}, headers={"origin": origin, "host": "127.0.0.1:8765"})
+    assert r.status_code == 403 and snapshot(folder.parent) == before
+
+
+def test_unknown_filter_values_are_an_error_not_an_empty_list(client):
+    r = client.get("/api/deals?kind=equity&kind=bribe")
+    assert r.status_code == 422 and r.json()["problems"][0]["field"] == "query.kind.1"
+    assert client.get("/api/network?status=lost").status_code == 422
 
 
 def test_no_cors_headers_anywhere(client):

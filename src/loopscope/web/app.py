@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, get_origin
+from typing import Annotated, Any, Literal, get_origin
 from urllib.parse import urlsplit
 
 from fastapi import Body, Depends, FastAPI, Query, Request
@@ -51,8 +51,8 @@ REPORT = resources.files("loopscope.report")
 
 # Lists default to empty, not None: the schema then says "array" (not "array or null"), which a query
 # string can express, and a single ?kind=equity is one kind, not a type error.
-Kinds = Annotated[list[str], Query(default_factory=list, description="deal kinds (repeat for several)")]
-Statuses = Annotated[list[str], Query(default_factory=list, description="statuses (repeat for several); default: live deals only")]
+Kinds = Annotated[list[Literal[tuple(DEAL_KINDS)]], Query(default_factory=list, description="deal kinds (repeat for several)")]
+Statuses = Annotated[list[Literal[tuple(STATUSES)]], Query(default_factory=list, description="statuses (repeat for several); default: live deals only")]
 Parties = Annotated[list[str], Query(default_factory=list, description="deals of these parties, either side")]
 MinAmount = Annotated[float | None, Query(ge=0, le=1e16, description="at least this many US dollars (undisclosed amounts drop out)")]
 Search = Annotated[str | None, Query(max_length=200)]
@@ -85,8 +85,12 @@ class _Guard:
             return
         origin = headers.get("origin")
         if scope["method"] not in ("GET", "HEAD", "OPTIONS") and origin is not None:
-            host = urlsplit(origin).hostname if origin != "null" else None
-            if host is None or (host not in self.hosts and f"[{host}]" not in self.hosts):
+            # same origin: scheme http, and host *and port* as the Host header names them (another
+            # local app on another port is another site)
+            parts = urlsplit(origin) if origin != "null" else None
+            same = (parts is not None and parts.scheme == "http" and parts.netloc.lower() == headers.get("host", "").lower()
+                    and (parts.hostname in self.hosts or f"[{parts.hostname}]" in self.hosts))
+            if not same:
                 await _send_json(send, 403, {"detail": "cross-site request refused"})
                 return
         seen = 0
@@ -537,9 +541,9 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
             "figures": [entry("figures", f.id) for f in ledger.figures if ident in (f.party, f.counterparty)],
             "exposure": next((r for r in rows if r["id"] == ident), None),
             "cycles": through[:50],
-            "changes": [jsonable(c) for c in editor.changes(limit=50) if c.get("id") == ident or
+            "changes": [jsonable(c) for c in editor.changes(limit=10**9) if c.get("id") == ident or
                         any(ident in (r.get("from"), r.get("to"), r.get("party"), r.get("counterparty"))
-                            for r in (c.get("before") or {}, c.get("after") or {}))],
+                            for r in (c.get("before") or {}, c.get("after") or {}))][:50],
         }
 
     # ---------------------------------------------------------------- stress tests
