@@ -260,3 +260,29 @@ def test_any_text_round_trips_through_an_edit(tmp_path_factory, title, notes, in
     editor.update("deals", deal.id, changed, version, "property test")
     again = loopscope.load(folder).deal(deal.id)
     assert again.title == title and again.notes == notes
+
+
+def test_appending_after_a_last_entry_without_line_break(tmp_path):
+    path = tmp_path / "l.yaml"
+    path.write_text("parties:\n- {id: a, name: A, kind: company}\n- id: b\n  name: B\n  kind: company  # no line break", encoding="utf-8")
+    LedgerEditor(path, now=_clock).create("parties", {"id": "c", "name": "C", "kind": "company"}, "third")
+    assert path.read_text(encoding="utf-8").endswith("  kind: company  # no line break\n- id: c\n  name: C\n  kind: company\n")
+    assert [p.id for p in loopscope.load(path).parties] == ["a", "b", "c"]
+
+
+def test_a_flow_style_section_is_not_replaced_by_the_new_entry(tmp_path):
+    path = tmp_path / "l.yaml"
+    text = "parties: [{id: a, name: A, kind: company}, {id: b, name: B, kind: company}]\n"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(EditError, match="flow style"):
+        LedgerEditor(path, now=_clock).create("parties", {"id": "c", "name": "C", "kind": "company"}, "third")
+    assert path.read_text(encoding="utf-8") == text
+
+
+def test_ids_with_a_line_break_and_deal_ids_shared_with_parties_are_refused(folder):
+    editor = LedgerEditor(folder, now=_clock)
+    with pytest.raises(Invalid):
+        editor.create("parties", {"id": "nvidia\n", "name": "x", "kind": "company"}, "lookalike")
+    with pytest.raises(Invalid) as caught:
+        editor.create("deals", dict(NEW_DEAL, id="oracle"), "a deal named like a party")
+    assert any("already the id of a party" in p.message for p in caught.value.problems)

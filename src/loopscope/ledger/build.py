@@ -193,6 +193,8 @@ def _cross_references(raw: dict[str, list[tuple[RawDocument, int, dict, str]]]) 
         return value if isinstance(value, str) else None
 
     for doc, index, record, ident in raw["deals"]:
+        if ident in parties:  # one name, two things: every picture and table that names both would mix them up
+            report(doc, "deals", index, ident, ("id",), f"{ident!r} is already the id of a party; a deal needs another id")
         for name in ("from", "to"):
             party = text(record.get(name))
             if party is not None and party not in parties:

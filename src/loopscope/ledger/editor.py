@@ -162,7 +162,7 @@ class LedgerEditor:
             except FileNotFoundError:
                 continue
             out.append((str(file), stat.st_mtime_ns, stat.st_size))
-        return tuple(out)
+        return tuple(sorted(out))
 
     def _load(self, texts: dict[Path, str] | None = None) -> _State:
         signature = self._signature()
@@ -180,6 +180,12 @@ class LedgerEditor:
                     self.problems = exc.problems
                     self._state.signature = self._signature()
             return self._state.ledger
+
+    def snapshot(self) -> tuple[Ledger, int]:
+        """The current ledger and its generation, read together (a cache keyed on the generation must
+        never hold results computed from another one)."""
+        with self._lock:
+            return self.ledger(), self.generation
 
     def record(self, section: str, ident: str) -> tuple[dict, str, str | None]:
         """An entry's canonical record, its version and the file it is in (relative to the folder)."""
@@ -281,7 +287,11 @@ class LedgerEditor:
             change = Change(self._now().isoformat(timespec="seconds"), action, section, ident, self._relative(target),
                             reason.strip(), before, after, version_of(after) if after is not None else None)
             self._log(change)
-            state.signature = self._signature()
+            # the files as read for validation, with the new stat of the one written: a hand edit of
+            # another file meanwhile still differs from this and is read on the next request
+            stat = target.stat()
+            state.signature = tuple(sorted(
+                [entry for entry in state.signature if entry[0] != str(target)] + [(str(target), stat.st_mtime_ns, stat.st_size)]))
             self._state = state
             self.generation += 1
             return change

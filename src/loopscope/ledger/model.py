@@ -76,7 +76,7 @@ def _parse_day(value: Any) -> date:
         raise _fail(f"expected a date (YYYY-MM-DD), got a date and time {value.isoformat()!r}")
     if isinstance(value, date):
         return value
-    if isinstance(value, str) and _DATE_PATTERN.match(value):
+    if isinstance(value, str) and _DATE_PATTERN.fullmatch(value):
         try:
             return date.fromisoformat(value)
         except ValueError as exc:
@@ -89,7 +89,7 @@ def _parse_number(value: Any, info: ValidationInfo) -> float:
         raise _fail(f"expected a number, got {_describe(value)}")
     if isinstance(value, (int, float)):
         number = float(value)
-    elif isinstance(value, str) and info.context and info.context.get("text") and _NUMBER_PATTERN.match(value):
+    elif isinstance(value, str) and info.context and info.context.get("text") and _NUMBER_PATTERN.fullmatch(value):
         number = float(value.replace("_", ""))
     else:
         raise _fail(f"expected a number, got {_describe(value)}")
@@ -115,14 +115,14 @@ def _text(value: Any) -> str:
 def _identifier(value: Any) -> str:
     if not isinstance(value, str):
         raise _fail(f"expected an id (lower-case letters, digits and '-'), got {_describe(value)}")
-    if not ID_PATTERN.match(value):
+    if not ID_PATTERN.fullmatch(value):
         raise _fail(f"{value!r} is not a valid id (expected lower-case letters, digits and '-', e.g. 'nvidia')")
     return value
 
 
 def _url(value: Any) -> str:
     value = _text(value)
-    if not re.match(r"^https?://[^\s/$.?#][^\s]*$", value):
+    if not re.fullmatch(r"https?://[^\s/$.?#][^\s]*", value):
         raise _fail(f"{value!r} is not a web address (expected http:// or https://...)")
     return value
 
@@ -149,7 +149,7 @@ def _choice(options: tuple[str, ...] | dict, what: str):
 
 def _country(value: Any) -> str:
     value = _text(value)
-    if not re.match(r"^[A-Z]{2}$", value):
+    if not re.fullmatch(r"[A-Z]{2}", value):
         raise _fail(f"{value!r} is not an ISO 3166 alpha-2 country code (e.g. US, JP)")
     return value
 

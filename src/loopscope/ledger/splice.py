@@ -36,6 +36,7 @@ class Section:
     items: tuple[tuple[int, int], ...]  # [start, end) line spans, comments around an item excluded
     indent: int
     block: bool  # a block sequence (items on their own lines), not ``[]`` or empty
+    items_in_flow: int = 0  # entries of a flow-style list (``[{...}, {...}]``), which are not spliced
 
 
 def split_lines(text: str) -> list[str]:
@@ -102,7 +103,8 @@ def sections(text: str) -> dict[str, Section]:
             indent = len(dash) - len(dash.lstrip(" "))
             found[name] = Section(key.start_mark.line, _last_line(value), tuple(spans), indent, True)
         else:
-            found[name] = Section(key.start_mark.line, _last_line(value), (), 0, False)
+            flow_items = len(value.value) if isinstance(value, yaml.SequenceNode) else 0
+            found[name] = Section(key.start_mark.line, _last_line(value), (), 0, False, flow_items)
     return found
 
 
@@ -146,9 +148,14 @@ def append_entry(text: str, section: str, record: dict) -> str:
     where = found.get(section)
     if where is not None and where.block:
         end = where.items[-1][1]
-        return "".join(lines[:end] + _entry_lines(section, record, where.indent, newline) + lines[end:])
+        head = lines[:end]
+        if head and not head[-1].endswith(("\n", "\r", "\x85", "\u2028", "\u2029")):
+            head[-1] += newline  # the last entry ended the file without a line break
+        return "".join(head + _entry_lines(section, record, where.indent, newline) + lines[end:])
     body = [f"{section}:{newline}"] + _entry_lines(section, record, 0, newline)
     if where is not None:  # ``deals: []`` or an empty ``deals:``
+        if where.items_in_flow:
+            raise SpliceError(f"{section} is written in flow style ([...]); write it as a block list to add entries")
         return "".join(lines[: where.key_line] + body + lines[where.value_end:])
     if lines and not lines[-1].endswith(("\n", "\r")):
         lines[-1] += newline

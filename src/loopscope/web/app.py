@@ -252,8 +252,8 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
     cache_lock = threading.Lock()
 
     def cached(key: tuple, compute: Callable[[], Any]) -> Any:
-        ledger = editor.ledger()
-        full = (editor.generation,) + key
+        ledger, generation = editor.snapshot()
+        full = (generation,) + key
         with cache_lock:
             if full in cache:
                 cache.move_to_end(full)
@@ -593,10 +593,20 @@ def create_app(path: Path | str | None = None, read_only: bool = False, allowed_
                     "result": json.loads(json.dumps(r.to_dict(), default=str))}
         return work
 
-    @app.post("/api/stress", response_model=s.StressOut, responses=responses, tags=["stress"])
-    def stress(body: Annotated[s.StressRequest, Body()]) -> dict:
-        """Run a stress test and wait for the result (for many samples, use /api/stress/jobs)."""
-        return stress_work(body)()
+    running = threading.BoundedSemaphore(2)  # stress tests run at once in requests (the jobs have their own queue)
+
+    @app.post("/api/stress", response_model=s.StressOut, responses={**responses, 429: {"model": s.ErrorOut}},
+              tags=["stress"])
+    def stress(body: Annotated[s.StressRequest, Body()]) -> Any:
+        """Run a stress test and wait for the result (for many samples, use /api/stress/jobs); 429 while
+        two others are running."""
+        work = stress_work(body)
+        if not running.acquire(blocking=False):
+            return error(429, "two stress tests are running; try again when one has finished, or use /api/stress/jobs")
+        try:
+            return work()
+        finally:
+            running.release()
 
     @app.post("/api/stress/jobs", response_model=s.Job, status_code=202, responses={**responses, 429: {"model": s.ErrorOut}},
               tags=["stress"])
