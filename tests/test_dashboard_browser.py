@@ -17,6 +17,7 @@ from playwright.sync_api import sync_playwright
 import loopscope
 from loopscope.display import money
 from loopscope.ledger.files import bundled_path
+from loopscope.ledger.records import to_record
 from loopscope.ledger.vocabulary import CLOSED_STATUSES
 
 from .serving import start_server, stop_server
@@ -225,9 +226,50 @@ def test_two_tabs_editing_the_same_deal_conflict(page, browser, server, folder):
     other.fill("#reason", "second")
     other.click("#save")
     other.wait_for_selector("#conflict")
-    assert other.input_value("#field-title") == "First tab's title"  # the current version, to check and save again
-    assert loopscope.load(folder).deal("openai-oracle-compute-2025").title == "First tab's title"
+    assert loopscope.load(folder).deal("openai-oracle-compute-2025").title == "First tab's title"  # not overwritten
+    # the form now holds the current version with the second tab's own change on top, the saved value beside it
+    assert other.input_value("#field-title") == "Second tab's title" and other.input_value("#reason") == "second"
+    assert other.text_content("#field-title + .field-conflict") == "now saved: First tab's title"
+    other.click("#save")  # the person has seen the other change and keeps theirs
+    other.wait_for_selector("#saved")
+    assert loopscope.load(folder).deal("openai-oracle-compute-2025").title == "Second tab's title"
     other.context.close()
+
+
+def test_saving_one_field_leaves_the_others_exactly_as_they_were(page, folder):
+    """A multi-line quote survives an edit of the label (text inputs would drop its line breaks)."""
+    before = to_record(loopscope.load(folder).figures_of("coreweave", "revenue")[-1])
+    assert "\n" in before["sources"][0]["quote"]
+    page.click("#tab-party")
+    page.select_option("#party-pick", "coreweave")
+    page.click(f'#party-page li:has-text("{before["period"]["end"]}"):has-text("revenue:") >> button')
+    page.wait_for_selector("#field-label")
+    page.fill("#field-label", "fiscal 2025")
+    page.fill("#reason", "clearer label")
+    page.click("#save")
+    page.wait_for_selector("#saved")
+    after = to_record(loopscope.load(folder).figures_of("coreweave", "revenue")[-1])
+    assert after == dict(before, label="fiscal 2025")
+
+
+def test_language_switch_keeps_filters_and_search_only_highlights(page, folder):
+    ledger = loopscope.load(folder)
+    equity = len([d for d in live(ledger) if d.kind == "equity"])
+    page.check("#kind-equity")
+    wait_count(page, equity)
+    page.click("#lang")
+    wait_until(page, "document.documentElement.lang === 'de'")
+    wait_until(page, "document.getElementById('edge-count').textContent.indexOf('Deals gezeigt') >= 0")
+    assert page.is_checked("#kind-equity") and shown(page) == equity
+    page.click("#lang")
+    wait_until(page, "document.documentElement.lang === 'en'")
+    page.click("#reset")
+    wait_count(page, len(live(ledger)))
+    page.fill("#search", "oracle")
+    page.fill("#time", page.get_attribute("#time", "max"))
+    page.dispatch_event("#time", "input")  # a refresh of the network must not turn the search into a filter
+    time.sleep(0.5)
+    wait_count(page, len(live(ledger)))
 
 
 def test_text_from_the_data_is_never_markup(page):
@@ -239,6 +281,19 @@ def test_text_from_the_data_is_never_markup(page):
     assert page.text_content("#party-page h3") == EVIL
     assert page.locator("#party-page img, #details img, #party-page script").count() == 0
     assert page.evaluate("loopscopeDashboard.graph.cy.getElementById('evil-corp').data('name')") == EVIL
+    # a change whose reason is hostile, shown in the change list; the party in the filter lists and the edit form
+    status = page.evaluate("""reason => fetch('/api/parties/evil-corp').then(r => r.json()).then(e =>
+        fetch('/api/parties/evil-corp', {method: 'PUT', headers: {'content-type': 'application/json'},
+              body: JSON.stringify({record: Object.assign({}, e.record, {country: 'US'}), version: e.version, reason: reason})}))
+        .then(r => r.status)""", EVIL)
+    assert status == 200
+    page.click("#tab-changes")
+    page.wait_for_selector("#changes li div")
+    assert page.text_content("#changes li div") == EVIL
+    page.click("#tab-party")
+    page.click("#party-page > button")  # edit the party: its name goes into the form as a value
+    assert page.input_value("#field-name") == EVIL
+    assert page.evaluate("document.querySelectorAll('img, iframe, object').length") == 0
 
 
 def test_german(page):

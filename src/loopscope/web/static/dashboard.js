@@ -67,10 +67,12 @@
     document.querySelectorAll("#statuses input:checked").forEach(function (i) { statuses.push(i.value); });
     var min = parseFloat($("min-amount").value);
     return { kind: kinds, status: statuses, party: $("party-filter").value || null,
-             min_amount: isFinite(min) && min > 0 ? min * 1e9 : null, q: $("search").value.trim() || null,
-             as_of: state.asOf, lang: state.lang };
+             min_amount: isFinite(min) && min > 0 ? min * 1e9 : null, as_of: state.asOf, lang: state.lang };
   }
   function buildFilters() {
+    var checked = {};
+    document.querySelectorAll("#kinds input:checked, #statuses input:checked").forEach(function (i) { checked[i.id] = true; });
+    var partyFilter = $("party-filter").value, partyPick = $("party-pick").value;
     var kinds = clear($("kinds"));
     kinds.appendChild(el("legend", { text: L("kinds") }));
     state.meta.deal_kinds.forEach(function (k) {
@@ -90,7 +92,12 @@
       select.appendChild(el("option", { value: p.id, text: p.name }));
       pick.appendChild(el("option", { value: p.id, text: p.name }));
     });
-    document.querySelectorAll("#kinds input, #statuses input").forEach(function (i) { i.addEventListener("change", refreshNetwork); });
+    document.querySelectorAll("#kinds input, #statuses input").forEach(function (i) {
+      i.checked = !!checked[i.id];
+      i.addEventListener("change", refreshNetwork);
+    });
+    select.value = partyFilter && state.parties.some(function (p) { return p.id === partyFilter; }) ? partyFilter : "";
+    pick.value = partyPick && state.parties.some(function (p) { return p.id === partyPick; }) ? partyPick : "";
   }
   function buildSlider() {
     var first = state.meta.first_date ? new Date(state.meta.first_date + "T00:00:00Z") : new Date();
@@ -148,8 +155,9 @@
 
   // ------------------------------------------------------------------ round trips and headline
   function refreshCycles() {
+    var id = state.cyclesRequest = (state.cyclesRequest || 0) + 1;
     api("/api/circulation" + query({ as_of: state.asOf, lang: state.lang })).then(function (r) {
-      if (r.status !== 200) { return; }
+      if (id !== state.cyclesRequest || r.status !== 200) { return; }
       var cards = clear($("headline"));
       r.body.cards.forEach(function (c) {
         cards.appendChild(el("div", { cls: "card" }, [el("div", { cls: "label", text: c.label }), el("div", { cls: "value", text: c.value }),
@@ -157,7 +165,7 @@
       });
     });
     return api("/api/cycles" + query({ as_of: state.asOf, lang: state.lang })).then(function (r) {
-      if (r.status !== 200) { return; }
+      if (id !== state.cyclesRequest || r.status !== 200) { return; }
       state.cycles = r.body.cycles;
       $("cycles-help").textContent = L("cycles_total", { shown: r.body.cycles.length, total: r.body.total, k: r.body.max_length });
       var body = clear($("cycles-table").tBodies[0]);
@@ -182,11 +190,11 @@
   }
 
   // ------------------------------------------------------------------ party pages
-  function showParty(id) {
+  function showParty(id, stay) {
     if (!id) { return; }
     state.selectedParty = id;
     $("party-pick").value = id;
-    selectTab("party");
+    if (!stay) { selectTab("party"); }
     api("/api/parties/" + encodeURIComponent(id) + "/page?lang=" + state.lang).then(function (r) {
       var page = clear($("party-page"));
       if (r.status !== 200) { page.textContent = r.body.detail || String(r.status); return; }
@@ -249,13 +257,21 @@
   // ------------------------------------------------------------------ stress tests
   var SHOCKS = ["pays_fraction", "revenue_falls", "equity_falls", "funding_freeze"];
   function buildStress() {
+    var before = $("scenario").options.length ? { name: $("scenario").value, custom: $("scenario").value ? null : scenarioFromForm(),
+                                                  model: $("model").value } : null;
     var select = clear($("scenario"));
     state.scenarios.forEach(function (s) { select.appendChild(el("option", { value: s.name, text: s.title })); });
     select.appendChild(el("option", { value: "", text: L("custom") }));
     var model = clear($("model"));
     [["", "–"], ["en", "Eisenberg-Noe"], ["rv", "Rogers-Veraart"], ["egj", "Elliott-Golub-Jackson"], ["debtrank", "DebtRank"], ["furfine", "Furfine"]]
       .forEach(function (m) { model.appendChild(el("option", { value: m[0], text: m[1] })); });
+    if (before) { select.value = before.name; }
     scenarioChanged();
+    if (before && before.custom) {
+      clear($("shock-rows"));
+      before.custom.shocks.forEach(addShock);
+    }
+    if (before) { model.value = before.model; }
   }
   function partyOptions(select, withAll) {
     if (withAll) { select.appendChild(el("option", { value: "all", text: "all" })); }
@@ -389,15 +405,15 @@
             ["title", "title_field", "text"], ["announced", "announced", "date"], ["status", "status", "select:statuses"],
             ["amount.value", "value_usd", "number"], ["amount.currency", "currency", "text"], ["amount.kind", "amount_kind", "select:amount_kinds"],
             ["amount.low", "low", "number"], ["amount.high", "high", "number"],
-            ["sources.0.url", "source_url", "url"], ["sources.0.publisher", "publisher", "text"], ["sources.0.quote", "quote", "text"],
-            ["notes", "notes", "text"]],
+            ["sources.0.url", "source_url", "url"], ["sources.0.publisher", "publisher", "text"], ["sources.0.quote", "quote", "long"],
+            ["notes", "notes", "long"]],
     figures: [["id", "id", "text"], ["party", "party", "select:parties"], ["metric", "metric", "select:metrics"], ["value", "value_usd", "number"],
               ["unit", "unit", "text"], ["kind", "amount_kind", "select:figure_kinds"], ["date", "date", "date"],
               ["period.start", "period_start", "date"], ["period.end", "period_end", "date"], ["label", "title_field", "text"],
-              ["sources.0.url", "source_url", "url"], ["sources.0.publisher", "publisher", "text"], ["sources.0.quote", "quote", "text"],
-              ["notes", "notes", "text"]],
+              ["sources.0.url", "source_url", "url"], ["sources.0.publisher", "publisher", "text"], ["sources.0.quote", "quote", "long"],
+              ["notes", "notes", "long"]],
     parties: [["id", "id", "text"], ["name", "name", "text"], ["kind", "party_kind", "select:party_kinds"], ["ticker", "ticker", "text"],
-              ["country", "country", "text"], ["notes", "notes", "text"]]
+              ["country", "country", "text"], ["notes", "notes", "long"]]
   };
   function getPath(record, path) {
     return path.split(".").reduce(function (x, k) { return x === undefined || x === null ? undefined : x[k]; }, record);
@@ -436,6 +452,8 @@
         input = el("select", { id: id });
         input.appendChild(el("option", { value: "", text: "–" }));
         options(type.slice(7)).forEach(function (o) { input.appendChild(el("option", { value: o[0], text: o[1] })); });
+      } else if (type === "long") {
+        input = el("textarea", { id: id, rows: "3" });
       } else {
         input = el("input", { id: id, type: type === "number" ? "text" : type, inputmode: type === "number" ? "decimal" : "text" });
       }
@@ -444,6 +462,7 @@
       if (path === "id" && entry) { input.disabled = true; }
       var value = path === "status" ? statusOf(record) : getPath(record, path);
       input.value = value === undefined || value === null ? "" : String(value);
+      input._loaded = input.value;  // an existing entry gets back only the fields the user changed
       fields.appendChild(el("label", { "for": id, text: L(f[1]) }));
       fields.appendChild(input);
     });
@@ -469,7 +488,9 @@
     var record = JSON.parse(JSON.stringify(base));
     FORMS[state.form.section].forEach(function (f) {
       var path = f[0], input = $("field-" + path.replace(/\./g, "-"));
-      var raw = input.value.trim();
+      if (state.form.id && input.value === input._loaded) { return; }
+      var raw = f[2] === "long" ? input.value : input.value.trim();
+      if (f[2] === "long" && !raw.trim()) { raw = ""; }
       if (path === "status") {
         if (!raw) { return; }
         record.history = record.history || [];
@@ -498,7 +519,7 @@
     if (path === "sources") { candidates.unshift("sources.0.url"); }
     if (path.indexOf("history") === 0) { candidates.unshift("status"); }
     for (var i = 0; i < candidates.length; i++) {
-      var found = document.querySelector('#entry-form [data-field="' + candidates[i].replace(/"/g, "") + '"]');
+      var found = document.querySelector('#entry-form [data-field="' + CSS.escape(candidates[i]) + '"]');
       if (found) { return found; }
     }
     return null;
@@ -518,9 +539,18 @@
     });
     if (rest.childNodes.length) { message.appendChild(rest); }
   }
+  function changedFields() {
+    var out = {};
+    FORMS[state.form.section].forEach(function (f) {
+      var input = $("field-" + f[0].replace(/\./g, "-"));
+      if (input.value !== input._loaded) { out[f[0]] = input.value; }
+    });
+    return out;
+  }
   function saveForm(ev) {
     ev.preventDefault();
     var f = state.form, record = recordFromForm();
+    state.attempt = { changed: changedFields(), reason: $("reason").value };
     var body = { record: record, reason: $("reason").value };
     var path = "/api/" + f.section;
     if (f.id) { path += "/" + encodeURIComponent(f.id); body.version = f.version; }
@@ -542,7 +572,20 @@
       return;
     }
     if (r.status === 409 && r.body.current) {
+      // the current version, with the user's own changes put back on top and the current value beside each
+      var attempt = state.attempt || { changed: {}, reason: "" };
       openForm(section, { id: r.body.current.id, record: r.body.current, version: r.body.version, file: null });
+      Object.keys(attempt.changed).forEach(function (path) {
+        var input = $("field-" + path.replace(/\./g, "-"));
+        if (!input || input.disabled) { return; }
+        var current = input.value;
+        input.value = attempt.changed[path];
+        if (current !== input.value) {
+          input.classList.add("invalid");
+          input.insertAdjacentElement("afterend", el("div", { cls: "field-error field-conflict", text: L("current_value", { value: current || "–" }) }));
+        }
+      });
+      $("reason").value = attempt.reason;
       $("form-message").appendChild(el("p", { cls: "message-error", id: "conflict", text: L("conflict") }));
       return;
     }
@@ -589,8 +632,8 @@
     });
   }
   function refreshAll() {
-    return loadMeta().then(function () { return Promise.all([refreshNetwork(), refreshCycles()]); })
-      .then(function () { if (state.selectedParty && !$("pane-party").hidden) { showParty(state.selectedParty); } });
+    return loadMeta().then(function () { buildFilters(); return Promise.all([refreshNetwork(), refreshCycles()]); })
+      .then(function () { if (state.selectedParty && !$("pane-party").hidden) { showParty(state.selectedParty, true); } });
   }
   function start() {
     window.loopscopeDashboard = { ready: false };
@@ -639,7 +682,7 @@
         buildFilters(); showDate();
         api("/api/scenarios?lang=" + state.lang).then(function (r) { state.scenarios = r.body; buildStress(); });
         refreshNetwork(); refreshCycles();
-        if (state.selectedParty) { showParty(state.selectedParty); }
+        if (state.selectedParty) { showParty(state.selectedParty, true); }
       });
     });
     selectTab("cycles");
