@@ -92,7 +92,7 @@ def _mix(deals: list[str], parties: list[str]) -> dict[str, list[str]]:
         "deals": ["/api/deals", "/api/deals?lang=de"],
         "deals, filtered": ["/api/deals?kind=equity&min_amount=1000000000", "/api/deals?q=nvidia",
                             "/api/deals?party=openai&party=microsoft", "/api/deals?status=cancelled&status=superseded",
-                            "/api/deals?kind=compute&as_of=2025-06-30&lang=de"],
+                            "/api/deals?kind=credits&as_of=2025-06-30&lang=de"],
         "deal by id": [f"/api/deals/{d}" for d in deals],
         "network, as_of 2025": [f"/api/network?as_of={d}" for d in days],
         "cycles": ["/api/cycles", "/api/cycles?lang=de", "/api/cycles?temporal=true"],
