@@ -106,7 +106,7 @@ def ledgers(draw, max_parties: int = 6, max_deals: int = 8) -> Ledger:
             record["notes"] = draw(texts)
         parties.append(Party.model_validate(record))
 
-    deal_ids = draw(st.lists(ids, max_size=max_deals, unique=True))
+    deal_ids = draw(st.lists(ids.filter(lambda i: i not in party_ids), max_size=max_deals, unique=True))  # a deal id is never a party id
     deals = []
     for did in deal_ids:
         src, dst = draw(st.lists(st.sampled_from(party_ids), min_size=2, max_size=2, unique=True))
