@@ -847,6 +847,90 @@ def serve(
     console.print("stopped", highlight=False)
 
 
+EXPORT_FORMATS = ("ftm", "gexf", "graphml", "kumu", "neo4j")
+IMPORT_FORMATS = ("ftm", "csv-flows")
+
+
+@app.command("export")
+def export_(
+    path: PathArg = None,
+    to: Annotated[str, typer.Option("--to", help="ftm (FollowTheMoney JSON lines), gexf (Gephi), graphml, "
+                                                 "kumu (Kumu JSON blueprint) or neo4j (bulk-import CSV folder).")] = "gexf",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="The file (a folder for neo4j) to write.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")] = False,
+) -> None:
+    """Export the ledger for other tools: Aleph and OpenSanctions (FollowTheMoney), Gephi, Kumu, Neo4j."""
+    if to not in EXPORT_FORMATS:
+        raise typer.BadParameter(f"unknown format {to!r} (expected one of: {', '.join(EXPORT_FORMATS)})", param_hint="--to")
+    suffix = {"ftm": ".ftm.json", "gexf": ".gexf", "graphml": ".graphml", "kumu": ".kumu.json", "neo4j": ""}[to]
+    output = output or Path(f"{path.stem if path else 'ai-2025'}{suffix or '-neo4j'}")
+    if output.exists() and not force and (output.is_file() or any(output.iterdir())):
+        errors.print(f"{output}: exists; use --force to overwrite", markup=False, highlight=False)
+        raise typer.Exit(2)
+    ledger = _load(path)
+    if to == "ftm":
+        from .interop import ftm
+
+        written = ftm.write(ledger, output)
+    else:
+        from .interop import graph_formats
+
+        written = graph_formats.write(ledger, to, output)
+    console.print(f"wrote {len(ledger.parties)} parties and {len(ledger.deals)} deals as {to} to {output} "
+                  f"({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)
+
+
+@app.command("import")
+def import_(
+    source: Annotated[Path, typer.Argument(help="The file to import.")],
+    from_: Annotated[str, typer.Option("--from", help="ftm (FollowTheMoney JSON lines) or csv-flows "
+                                                      "(src,dst,amount,date rows; see the README for the columns).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The ledger to write: x.yaml, x.json or a folder.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")] = False,
+    kind: Annotated[Optional[str], typer.Option("--kind", help="csv-flows: the deal kind of rows without a kind column.")] = None,
+    currency: Annotated[str, typer.Option("--currency", help="csv-flows: the currency of rows without a currency column.")] = "USD",
+    source_url: Annotated[Optional[str], typer.Option("--source-url", help="csv-flows: where rows without a source_url come from.")] = None,
+    publisher: Annotated[Optional[str], typer.Option("--publisher", help="csv-flows: the publisher of that source.")] = None,
+    source_title: Annotated[Optional[str], typer.Option("--source-title", help="csv-flows: the title of that source.")] = None,
+    source_date: Annotated[Optional[str], typer.Option("--source-date", help="csv-flows: the date of that source.")] = None,
+) -> None:
+    """Import a ledger from FollowTheMoney entities or a flows CSV; every problem is named with its line."""
+    from .ledger import LedgerError
+    from .ledger.files import target_format
+
+    if from_ not in IMPORT_FORMATS:
+        raise typer.BadParameter(f"unknown format {from_!r} (expected one of: {', '.join(IMPORT_FORMATS)})", param_hint="--from")
+    if output.exists() and not force and (output.is_file() or any(output.iterdir())):
+        errors.print(f"{output}: exists; use --force to overwrite", markup=False, highlight=False)
+        raise typer.Exit(2)
+    try:
+        fmt = target_format(output, None)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--output") from None
+    notes: list[str] = []
+    try:
+        if from_ == "ftm":
+            from .interop import ftm
+
+            ledger, notes = ftm.read_entities(source)
+        else:
+            from .interop.flows_import import Defaults, read_flows_ledger
+
+            ledger = read_flows_ledger(source, Defaults(kind=kind, currency=currency, source_url=source_url, publisher=publisher,
+                                                        source_title=source_title, source_date=source_date))
+    except LedgerError as exc:
+        for problem in exc.problems:
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        count = len(exc.problems)
+        errors.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {source}; nothing written")
+        raise typer.Exit(1) from None
+    for note in notes:
+        errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    written = ledger.save(output, fmt)
+    console.print(f"wrote {len(ledger.deals)} deals and {len(ledger.parties)} parties as {fmt} to {output} "
+                  f"({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:
