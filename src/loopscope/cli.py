@@ -931,6 +931,53 @@ def import_(
                   f"({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)
 
 
+figures_app = typer.Typer(help="Reported figures: fetch them from SEC EDGAR into a YAML ledger.", no_args_is_help=True)
+app.add_typer(figures_app, name="figures")
+
+
+@figures_app.command("update")
+def figures_update(
+    path: Annotated[Optional[Path], typer.Argument(help="A YAML ledger file or folder to write into (the bundled "
+                                                        "dataset is read-only: copy it with 'loopscope convert ai-2025 my-deals/').",
+                                                   show_default=False)] = None,
+    party: Annotated[Optional[list[str]], typer.Option("--party", "-p", help="Only this party (repeatable). "
+                                                                             "Default: every party with a ticker.")] = None,
+    user_agent: Annotated[Optional[str], typer.Option("--user-agent", help="Who asks, as the SEC requires: 'Name email@domain'. "
+                                                                           "Default: $LOOPSCOPE_SEC_USER_AGENT.")] = None,
+    cache: Annotated[Optional[Path], typer.Option("--cache", help="Cache folder for SEC responses. "
+                                                                  "Default: ~/.cache/loopscope/edgar.")] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Use only the cache; never touch the network.")] = False,
+    max_age: Annotated[float, typer.Option("--max-age", help="Hours a cached response stays fresh.")] = 24.0,
+    since: Annotated[Optional[str], typer.Option("--since", help="Write every period ending on or after this date, "
+                                                                 "not only the latest.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would change; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="The result as JSON.")] = False,
+) -> None:
+    """Fetch revenue, backlog (RPO), cash, debt and shares outstanding from SEC EDGAR's XBRL company facts
+    for parties with a ticker, and write each into the ledger with the filing as its source."""
+    from datetime import timedelta
+
+    from .interop.edgar import EdgarClient, EdgarError, update_figures
+    from .ledger import LedgerError
+    from .ledger.editor import EditError
+
+    day = _parse_date(since)
+    try:
+        client = EdgarClient(user_agent=user_agent, cache_dir=cache, offline=offline, max_age=timedelta(hours=max_age))
+        result = update_figures(path, client, parties=party or None, latest_only=day is None, since=day, dry_run=dry_run)
+    except (EdgarError, EditError) as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except LedgerError as exc:
+        for problem in exc.problems:
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    console.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
+
+
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""
     try:
