@@ -25,7 +25,7 @@ def load(path: str | Path | None = None) -> Ledger:
 
 
 _ANALYSES = (
-    "exposure", "find_cycles", "finn_cycling_index", "hodge_decomposition", "max_circulation", "reciprocity",
+    "event_study", "exposure", "find_cycles", "finn_cycling_index", "hodge_decomposition", "max_circulation", "reciprocity",
 )
 
 
@@ -39,6 +39,6 @@ def __getattr__(name: str):
 
 
 __all__ = [
-    "DEAL_KINDS", "Ledger", "LedgerError", "Problem", "__version__", "exposure", "find_cycles", "finn_cycling_index",
+    "DEAL_KINDS", "Ledger", "LedgerError", "Problem", "__version__", "event_study", "exposure", "find_cycles", "finn_cycling_index",
     "hodge_decomposition", "load", "max_circulation", "reciprocity",
 ]

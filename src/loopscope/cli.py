@@ -931,6 +931,137 @@ def import_(
                   f"({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)
 
 
+def _window(text: str) -> tuple[int, int]:
+    try:
+        first, last = (int(part) for part in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: expected two trading days such as -1,1", param_hint="--window") from None
+    return first, last
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value * 100:+.1f}%"
+
+
+def _money_short(value: float | None, currency: str) -> str:
+    if value is None:
+        return ""
+    for size, suffix in ((1e12, "tn"), (1e9, "bn"), (1e6, "m")):
+        if abs(value) >= size:
+            return f"{value / size:+,.1f}{suffix} {currency}"
+    return f"{value:+,.0f} {currency}"
+
+
+@app.command("event-study")
+def event_study_(
+    path: PathArg = None,
+    prices: Annotated[Optional[Path], typer.Option("--prices", help="Daily closes: CSV date,ticker,close[,shares_outstanding,currency] "
+                                                                    "or wide date,AMD,NVDA,SPY,... (with the market index).")] = None,
+    fetch: Annotated[bool, typer.Option("--fetch", help="Fetch the closes from Yahoo Finance instead "
+                                                        "(needs the network and 'pip install loopscope[market]').")] = False,
+    market: Annotated[str, typer.Option("--market", help="The market index's ticker in the prices.")] = "SPY",
+    estimation: Annotated[int, typer.Option("--estimation", help="Trading days of the estimation window.")] = 250,
+    gap: Annotated[int, typer.Option("--gap", help="Trading days between the estimation and the event window.")] = 10,
+    window: Annotated[str, typer.Option("--window", help="The event window in trading days around day 0, e.g. "
+                                                         "--window=-1,1 (day 0: the first trading day on or after the announcement).")] = "-1,1",
+    log_returns: Annotated[bool, typer.Option("--log-returns", help="Log returns instead of simple returns.")] = False,
+    as_of: AsOfOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The whole result as JSON.")] = False,
+    lang: LangOption = "en",
+) -> None:
+    """Abnormal returns around each deal's announcement (market model), and the market value each added."""
+    from .analysis.event_study import event_study
+    from .interop.prices import fetch_prices, read_prices
+    from .ledger import LedgerError
+
+    _check_lang(lang)
+    if (prices is None) == (not fetch):
+        raise typer.BadParameter("give a price file with --prices FILE, or --fetch", param_hint="--prices")
+    ledger = _load(path, as_of)
+    try:
+        if prices is not None:
+            table = read_prices(prices)
+        else:
+            from datetime import timedelta
+
+            days = [d.announced for d in ledger.deals]
+            tickers = {p.ticker for p in ledger.parties if p.ticker} | {market}
+            table = fetch_prices(sorted(tickers), min(days) - timedelta(days=400), max(days) + timedelta(days=10))
+        result = event_study(ledger, table, market=market, estimation=estimation, gap=gap, window=_window(window),
+                             returns="log" if log_returns else "simple")
+    except LedgerError as exc:
+        for problem in exc.problems:
+            errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ImportError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if as_json:
+        _emit_json(result.to_dict())
+        return
+    de = lang == "de"
+    first, last = result.window
+    console.print(("Ereignisstudie, Marktmodell" if de else "Event study, market model") +
+                  f": {result.market}, {result.estimation} {'Handelstage Schätzfenster' if de else 'trading days of estimation'}, "
+                  f"{'Lücke' if de else 'gap'} {result.gap}, {'Fenster' if de else 'window'} [{first:+d}, {last:+d}], "
+                  f"{'Log-Renditen' if result.returns == 'log' else ('einfache Renditen' if de else 'simple returns')}; "
+                  f"{'Varianz mit Schätzfehler' if de else 'variance with estimation error'}, "
+                  f"{'signifikant' if de else 'significant'}: p < {result.level:g} (*)", highlight=False)
+    table_events = Table(title="Ereignisse" if de else "Events")
+    for column in (["Partei", "Tag 0", "Deals"] if de else ["party", "day 0", "deals"]):
+        table_events.add_column(column)
+    for day in result.days:
+        table_events.add_column(f"AR {day:+d}", justify="right")
+    for column in (["CAR", "t", "p", "", "Börsenwert vorher", "Wertzuwachs", "Hinweis"] if de else
+                   ["CAR", "t", "p", "", "market cap before", "value added", "note"]):
+        table_events.add_column(column, justify="right" if column not in ("", "Hinweis", "note") else "left")
+    footnotes: list[str] = []
+    for event in result.events:
+        day0 = event.day0.isoformat() if event.day0 else ""
+        if event.day0 and event.event_date != event.day0:
+            day0 += f" ({event.event_date.isoformat()})"
+        ars = list(event.ar) or [None] * len(result.days)
+        parts = [event.reason or event.value_reason or ""]
+        if event.overlaps:
+            parts.append(("Fenster überlappt das Ereignis vom " if de else "window overlaps the event(s) of ")
+                         + ", ".join(d.isoformat() for d in event.overlaps)
+                         + (" (in der Summe nicht gezählt)" if de else " (left out of the party's total)"))
+        text = "; ".join(part for part in parts if part)
+        note = ""
+        if text:  # long explanations go below the table, numbered
+            footnotes.append(text)
+            note = f"[{len(footnotes)}]"
+        table_events.add_row(
+            f"{event.name} ({event.ticker})", day0, ", ".join(event.deals), *(_percent(a) for a in ars),
+            _percent(event.car), "" if event.t is None else f"{event.t:.2f}", "" if event.p is None else f"{event.p:.3f}",
+            "*" if event.significant else "", _money_short(event.market_cap_before, event.currency).lstrip("+"),
+            _money_short(event.value_added, event.currency), note)
+    console.print(table_events)
+    for number, text in enumerate(footnotes, start=1):
+        console.print(f"[{number}] {text}", markup=False, highlight=False, soft_wrap=True)
+    totals = Table(title="Je Partei" if de else "Per party")
+    for column in (["Partei", "Ereignisse", "geschätzt", "signifikant", "bewertet", "Wertzuwachs (ohne Überlappungen)",
+                    "mit Überlappungen"] if de else
+                   ["party", "events", "estimated", "significant", "valued", "value added (no overlaps)", "with overlaps"]):
+        totals.add_column(column, justify="left" if column in ("party", "Partei") else "right")
+    unknown = "unbekannt" if de else "unknown"
+    for total in result.parties:  # with no event valued, the sum is unknown, not zero
+        totals.add_row(f"{total.name} ({total.ticker})", str(total.events), str(total.estimated), str(total.significant),
+                       str(total.valued),
+                       _money_short(total.value_added, total.currency) if total.valued else unknown,
+                       _money_short(total.value_added_with_overlaps, total.currency) if total.valued else unknown)
+    console.print(totals)
+    if result.skipped:
+        skipped = Table(title="Übersprungen" if de else "Skipped")
+        for column in (["Partei", "Ticker", "Grund", "Deals"] if de else ["party", "ticker", "reason", "deals"]):
+            skipped.add_column(column)
+        for item in result.skipped:
+            skipped.add_row(item.name, item.ticker or "", item.reason, str(len(item.deals)))
+        console.print(skipped)
+
+
 figures_app = typer.Typer(help="Reported figures: fetch them from SEC EDGAR into a YAML ledger.", no_args_is_help=True)
 app.add_typer(figures_app, name="figures")
 
