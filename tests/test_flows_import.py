@@ -177,3 +177,15 @@ def test_cli_import_writes_a_valid_ledger(tmp_path):
     assert bad.exit_code == 1
     assert "no kind column and no default kind" in bad.output
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_the_analysis_reader_keeps_line_breaks_in_cells_and_counts_lines_right(tmp_path):
+    """read_flows_csv once split the text on line breaks before parsing: a quoted cell lost its
+    break and later rows got the wrong line number."""
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'src,dst,amount,kind\r\na,b,1,"x\r\ny\xe2\x80\xa8z"\r\nb,a,zz,purchase\r\n')
+    with pytest.raises(LedgerError) as caught:
+        read_flows_csv(path)
+    assert [(p.line, p.field) for p in caught.value.problems] == [(4, "amount")]
+    path.write_bytes(b'src,dst,amount,kind\r\na,b,1,"x\r\ny\xe2\x80\xa8z"\r\n')
+    assert read_flows_csv(path)["kind"].tolist() == ["x\r\ny\u2028z"]

@@ -9,6 +9,7 @@ column; nothing is coerced or dropped.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from datetime import date
 from pathlib import Path
@@ -30,12 +31,13 @@ def read_flows_csv(path: Path | str) -> pd.DataFrame:
     path = Path(path)
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # line breaks inside cells stay as written
+            text = handle.read()
     except FileNotFoundError:
         raise LedgerError([Problem(name, None, None, None, None, "no such file")]) from None
     except UnicodeDecodeError as exc:
         raise LedgerError([Problem(name, None, None, None, None, f"not UTF-8 text ({exc.reason})")]) from None
-    reader = csv.reader(text.splitlines())
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
@@ -54,7 +56,9 @@ def read_flows_csv(path: Path | str) -> pd.DataFrame:
         raise LedgerError(problems)
     column = {h: i for i, h in enumerate(header)}
     records: dict[str, list] = {c: [] for c in ("src", "dst", "amount", "low", "high", "date", "deal_id", "kind")}
-    for line, row in enumerate(reader, start=2):
+    line_end = 1
+    for row in reader:
+        line, line_end = line_end + 1, reader.line_num  # a row starts after the previous one ended
         if not row or all(not cell.strip() for cell in row):
             continue
         if len(row) != len(header):
