@@ -875,7 +875,7 @@ def export_(
     else:
         from .interop import graph_formats
 
-        written = graph_formats.write(ledger, to, output)
+        written = graph_formats.write(ledger, to, output, dataset=path.name if path else "ai-2025")
     console.print(f"wrote {len(ledger.parties)} parties and {len(ledger.deals)} deals as {to} to {output} "
                   f"({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)
 
@@ -922,7 +922,7 @@ def import_(
         for problem in exc.problems:
             errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
         count = len(exc.problems)
-        errors.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {source}; nothing written")
+        errors.print(f"[red]{count} problem{'s' if count != 1 else ''}[/red] in {source}; nothing written", soft_wrap=True)
         raise typer.Exit(1) from None
     for note in notes:
         errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
