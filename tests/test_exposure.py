@@ -122,3 +122,30 @@ def test_undisclosed_flows_open_the_upper_bound_and_zero_commitments_are_zero_ye
     assert row.round_tripped_usd == 0 and row.round_tripped_high_usd == float("inf")
     amazon = exposure(loopscope.load())["amazon"]
     assert amazon.commitments_usd == 0 and amazon.commitment_years == 0.0
+
+
+def test_a_year_is_never_taken_from_a_quarter_and_53_week_years_count():
+    """Fiscal years of 53 weeks (371 days) are years; on one date a fiscal year comes after its last
+    quarter; node sizes in the report use annual revenue, not the latest quarter."""
+    from loopscope.analysis.exposure import annual_revenue, annual_revenue_figure
+    from loopscope.ledger import Ledger
+    from loopscope.ledger.model import Figure, Party
+    from loopscope.report.content import network_view
+
+    source = [{"url": "https://example.org/10-k", "publisher": "SEC"}]
+
+    def revenue(ident, start, end, value):
+        return Figure.model_validate({"id": ident, "party": "chipco", "metric": "revenue", "value": value, "unit": "USD",
+                                      "kind": "exact", "period": {"start": start, "end": end}, "sources": source})
+
+    year = revenue("chipco-fy", "2023-01-30", "2024-02-03", 60e9)  # 53 weeks: 371 days
+    last_quarter = revenue("chipco-fy-q4", "2023-10-30", "2024-02-03", 22e9)
+    later_quarter = revenue("chipco-q1", "2024-02-04", "2024-05-04", 26e9)
+    party = Party(id="chipco", name="Chip Co", kind="company")
+    ledger = Ledger([party], [], [later_quarter, last_quarter, year])
+    assert ledger.latest_figure("chipco", "revenue").id == "chipco-q1"
+    assert [f.id for f in ledger.figures_of("chipco", "revenue")] == ["chipco-fy-q4", "chipco-fy", "chipco-q1"]
+    assert annual_revenue_figure(ledger, "chipco").id == "chipco-fy"
+    assert annual_revenue(ledger, "chipco") == (60e9, "chipco-fy (revenue, 2024-02-03)")
+    node, = network_view(ledger)["nodes"]
+    assert node["sized"] and "2024-02-03" in node["size_text"] and "60" in node["size_text"]

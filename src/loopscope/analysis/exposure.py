@@ -278,20 +278,34 @@ def _concentration(net: FlowNetwork, into: np.ndarray, amount: np.ndarray, v: in
     return int((per_customer > 0).sum()), net.labels[top], float(shares[top]), float((shares**2).sum())
 
 
-def annual_revenue(ledger, party: str) -> tuple[float, str | None]:
-    """A party's latest annual revenue in US dollars and the figure it comes from: a 12-month
-    ``revenue`` figure or an ``annualized_revenue`` run rate, whichever is later (reported on a tie)."""
+#: Days a fiscal year of 52 or 53 weeks, or a calendar year, can have (a 53-week year has 371).
+YEAR_DAYS = (350, 380)
+
+
+def annual_revenue_figure(ledger, party: str):
+    """A party's latest annual revenue figure: a ``revenue`` figure over one fiscal year
+    (:data:`YEAR_DAYS`) or an ``annualized_revenue`` run rate, whichever is later (reported on a
+    tie); None without either.  Quarters and half years are never taken for a year."""
     candidates = []
     for figure in ledger.figures_of(party):
         if figure.metric == "revenue" and figure.period is not None:
             days = (figure.period.end - figure.period.start).days + 1
-            if 360 <= days <= 370:
+            if YEAR_DAYS[0] <= days <= YEAR_DAYS[1]:
                 candidates.append((figure.period.end, 1, figure))
         elif figure.metric == "annualized_revenue" and figure.date is not None:
             candidates.append((figure.date, 0, figure))
     if not candidates:
+        return None
+    return max(candidates, key=lambda c: (c[0], c[1]))[2]
+
+
+def annual_revenue(ledger, party: str) -> tuple[float, str | None]:
+    """A party's latest annual revenue in US dollars and the figure it comes from
+    (:func:`annual_revenue_figure`); NaN and None without one."""
+    figure = annual_revenue_figure(ledger, party)
+    if figure is None:
         return float("nan"), None
-    day, _, figure = max(candidates, key=lambda c: (c[0], c[1]))
+    day = figure.as_of
     value = figure.value * (ledger.rate(figure.unit, day) if figure.unit != "USD" else 1.0)
     return float(value), f"{figure.id} ({figure.metric}, {day.isoformat()})"
 

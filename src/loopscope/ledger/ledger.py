@@ -119,9 +119,10 @@ class Ledger:
         return self._deals[deal_id]
 
     def figures_of(self, party_id: str, metric: str | None = None) -> list[Figure]:
-        """The figures of one party (optionally of one metric), oldest first."""
+        """The figures of one party (optionally of one metric), oldest first; of two on the same date,
+        the one over the longer period comes later (a fiscal year after its last quarter)."""
         found = [f for f in self.figures if f.party == party_id and (metric is None or f.metric == metric)]
-        return sorted(found, key=lambda f: (f.as_of, f.id))
+        return sorted(found, key=lambda f: (f.as_of, (f.period.end - f.period.start).days if f.period else 0, f.id))
 
     def latest_figure(self, party_id: str, metric: str) -> Figure | None:
         found = self.figures_of(party_id, metric)

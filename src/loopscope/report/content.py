@@ -22,7 +22,9 @@ KIND_COLOURS = {
     "equity": "#0072B2", "purchase": "#D55E00", "credits": "#CC79A7", "warrant": "#009E73",
     "backstop": "#E69F00", "loan": "#56B4E9", "lease": "#7F7F7F",
 }
-SIZE_METRICS = ("market_cap", "valuation", "revenue", "annualized_revenue")
+#: What sizes a node, in order: the latest market value, else the latest annual revenue (a fiscal
+#: year or a run rate, never a quarter: :func:`~loopscope.analysis.exposure.annual_revenue_figure`)
+SIZE_METRICS = ("market_cap", "valuation", "revenue")
 MAX_CYCLES = 60
 
 
@@ -175,6 +177,8 @@ def network_view(ledger: Ledger, lang: str = "en", deals=None, positions: dict |
     by default they come from :func:`network_layout`. ``all_parties=False`` leaves out parties
     without a drawn deal. Edges carry each deal's amount as text with its uncertainty.
     """
+    from ..analysis.exposure import annual_revenue_figure
+
     m = lambda v: money(v, lang=lang)  # noqa: E731
     deals = [d for d in ledger.deals if d.status not in CLOSED_STATUSES] if deals is None else list(deals)
     positions = network_layout(ledger, deals) if positions is None else positions
@@ -186,7 +190,8 @@ def network_view(ledger: Ledger, lang: str = "en", deals=None, positions: dict |
         party = ledger.party(party_id)
         size_figure = None
         for metric in SIZE_METRICS:
-            size_figure = ledger.latest_figure(party_id, metric)
+            size_figure = (annual_revenue_figure(ledger, party_id) if metric == "revenue"
+                           else ledger.latest_figure(party_id, metric))
             if size_figure is not None:
                 break
         size_usd = None
