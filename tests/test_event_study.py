@@ -164,7 +164,11 @@ def test_the_same_tiny_example_through_the_whole_study():
     assert (event.day0, event.estimation_start, event.estimation_end) == (date(2025, 1, 15), date(2025, 1, 7), date(2025, 1, 14))
     assert event.n_estimation == 6
     assert event.car == pytest.approx(reference.car, rel=1e-12) and event.t == pytest.approx(reference.t, rel=1e-12)
-    assert event.value_added is None and "no shares outstanding" in event.value_reason
+    # a wide frame says nothing of currencies: without one given, no value is put on the event
+    assert event.value_added is None and event.currency is None
+    assert "the currency of TINY's closes is not known" in event.value_reason
+    priced = event_study(ledger, prices, estimation=6, gap=1, window=(0, 1), min_estimation=4, currency="USD").events[0]
+    assert priced.currency == "USD" and priced.value_added is None and "no shares outstanding" in priced.value_reason
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,7 +210,12 @@ def test_value_added_is_car_times_the_market_cap_before_the_window(study, prices
     assert aaa.shares == TRUTH.SHARES["AAA"] and "in the prices" in aaa.market_cap_basis
     assert aaa.market_cap_before == pytest.approx(closes.loc["2024-10-03", "AAA"] * 1.6e9, rel=1e-12)
     assert aaa.value_added == pytest.approx(aaa.car * aaa.market_cap_before, rel=1e-12)
+    assert aaa.value_added_se == pytest.approx(aaa.car_se * aaa.market_cap_before, rel=1e-12)
     assert aaa.currency == "USD"
+    total = next(t for t in study.parties if t.party == "alpha-corp")
+    alone = [e for e in study.events if e.party == "alpha-corp" and e.value_added is not None and not e.overlaps]
+    assert total.value_added_se == pytest.approx(math.sqrt(sum(e.value_added_se ** 2 for e in alone)), rel=1e-12)
+    assert total.value_added_significant == pytest.approx(sum(e.value_added for e in alone if e.significant), rel=1e-12)
     # from the ledger's market cap: the implied share count at the figure's date
     bbb = study.event("beta-inc", date(2024, 11, 13))
     assert bbb.shares == pytest.approx(48e9 / closes.loc["2024-11-01", "BBB"], rel=1e-12)
@@ -467,3 +476,29 @@ def test_the_command_line_runs_the_study_on_a_price_file(tmp_path):
     bad.write_text("date,ticker,close\n2024-01-02,SPY,abc\n", encoding="utf-8")
     broken = runner.invoke(app, ["event-study", str(ledger_path), "--prices", str(bad)])
     assert broken.exit_code == 1 and "bad.csv:2" in broken.output
+
+
+def test_without_a_currency_no_value_is_put_on_an_event(tmp_path):
+    """A wide price file names no currency: the command says the value is unknown unless --currency is given."""
+    from typer.testing import CliRunner
+
+    from loopscope.cli import app
+    from loopscope.interop.prices import fetch_range
+
+    ledger_path = tmp_path / "ledger.yaml"
+    LEDGER.save(ledger_path)
+    wide = tmp_path / "wide.csv"
+    frame = read_prices(SYNTHETIC)
+    frame.pivot(index="date", columns="ticker", values="close").reset_index().to_csv(wide, index=False)
+    runner = CliRunner()
+    unknown = json.loads(runner.invoke(app, ["event-study", str(ledger_path), "--prices", str(wide), "--json"]).output)
+    valued = json.loads(runner.invoke(app, ["event-study", str(ledger_path), "--prices", str(wide), "--json",
+                                            "--currency", "USD"]).output)
+    assert all(e["value_added"] is None for e in unknown["events"])
+    assert any("currency of BBB's closes is not known" in (e["value_reason"] or "") for e in unknown["events"])
+    assert any(e["value_added"] is not None and e["currency"] == "USD" for e in valued["events"])
+    with pytest.raises(ValueError, match="no deals"):
+        fetch_range([])
+    start, end = fetch_range([date(2025, 10, 6), date(2024, 1, 10)], estimation=500, gap=10, window=(-5, 20))
+    assert start <= date(2024, 1, 10) - pd.Timedelta(days=(500 + 10 + 5) * 7 // 5).to_pytimedelta()
+    assert end >= date(2025, 10, 6) + pd.Timedelta(days=20 * 7 // 5).to_pytimedelta()

@@ -952,6 +952,16 @@ def _money_short(value: float | None, currency: str) -> str:
     return f"{value:+,.0f} {currency}"
 
 
+def _value_pm(value: float | None, se: float | None, currency: str | None) -> str:
+    """'+89.0bn ± 11.7bn USD': a value added with its standard error and currency."""
+    if value is None:
+        return ""
+    text = _money_short(value, "").strip()
+    if se is not None:
+        text += " ± " + _money_short(se, "").strip().lstrip("+")
+    return f"{text} {currency}" if currency else text
+
+
 @app.command("event-study")
 def event_study_(
     path: PathArg = None,
@@ -961,17 +971,20 @@ def event_study_(
                                                         "(needs the network and 'pip install loopscope[market]').")] = False,
     market: Annotated[str, typer.Option("--market", help="The market index's ticker in the prices.")] = "SPY",
     estimation: Annotated[int, typer.Option("--estimation", help="Trading days of the estimation window.")] = 250,
-    gap: Annotated[int, typer.Option("--gap", help="Trading days between the estimation and the event window.")] = 10,
+    gap: Annotated[int, typer.Option("--gap", help="The estimation window ends this many trading days before the "
+                                                   "event window starts (10: days -260 to -11 for the window -1,1).")] = 10,
     window: Annotated[str, typer.Option("--window", help="The event window in trading days around day 0, e.g. "
                                                          "--window=-1,1 (day 0: the first trading day on or after the announcement).")] = "-1,1",
     log_returns: Annotated[bool, typer.Option("--log-returns", help="Log returns instead of simple returns.")] = False,
+    currency: Annotated[Optional[str], typer.Option("--currency", help="The currency of closes the price file gives none "
+                                                                       "for (else their value added is unknown).")] = None,
     as_of: AsOfOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="The whole result as JSON.")] = False,
     lang: LangOption = "en",
 ) -> None:
     """Abnormal returns around each deal's announcement (market model), and the market value each added."""
     from .analysis.event_study import event_study
-    from .interop.prices import fetch_prices, read_prices
+    from .interop.prices import fetch_prices, fetch_range, read_prices
     from .ledger import LedgerError
 
     _check_lang(lang)
@@ -982,13 +995,11 @@ def event_study_(
         if prices is not None:
             table = read_prices(prices)
         else:
-            from datetime import timedelta
-
-            days = [d.announced for d in ledger.deals]
             tickers = {p.ticker for p in ledger.parties if p.ticker} | {market}
-            table = fetch_prices(sorted(tickers), min(days) - timedelta(days=400), max(days) + timedelta(days=10))
+            start, end = fetch_range((d.announced for d in ledger.deals), estimation, gap, _window(window))
+            table = fetch_prices(sorted(tickers), start, end)
         result = event_study(ledger, table, market=market, estimation=estimation, gap=gap, window=_window(window),
-                             returns="log" if log_returns else "simple")
+                             returns="log" if log_returns else "simple", currency=currency)
     except LedgerError as exc:
         for problem in exc.problems:
             errors.print(str(problem), markup=False, highlight=False, soft_wrap=True)
@@ -1036,23 +1047,30 @@ def event_study_(
         table_events.add_row(
             f"{event.name} ({event.ticker})", day0, ", ".join(event.deals), *(_percent(a) for a in ars),
             _percent(event.car), "" if event.t is None else f"{event.t:.2f}", "" if event.p is None else f"{event.p:.3f}",
-            "*" if event.significant else "", _money_short(event.market_cap_before, event.currency).lstrip("+"),
-            _money_short(event.value_added, event.currency), note)
+            "*" if event.significant else "", _money_short(event.market_cap_before, event.currency or "").lstrip("+"),
+            _value_pm(event.value_added, event.value_added_se, event.currency), note)
     console.print(table_events)
     for number, text in enumerate(footnotes, start=1):
         console.print(f"[{number}] {text}", markup=False, highlight=False, soft_wrap=True)
     totals = Table(title="Je Partei" if de else "Per party")
-    for column in (["Partei", "Ereignisse", "geschätzt", "signifikant", "bewertet", "Wertzuwachs (ohne Überlappungen)",
-                    "mit Überlappungen"] if de else
-                   ["party", "events", "estimated", "significant", "valued", "value added (no overlaps)", "with overlaps"]):
+    for column in (["Partei", "Ereignisse", "geschätzt", "signifikant", "bewertet", "Wertzuwachs (ohne Überlappungen) ± SF",
+                    "davon signifikant", "mit Überlappungen"] if de else
+                   ["party", "events", "estimated", "significant", "valued", "value added (no overlaps) ± s.e.",
+                    "of which significant", "with overlaps"]):
         totals.add_column(column, justify="left" if column in ("party", "Partei") else "right")
     unknown = "unbekannt" if de else "unknown"
     for total in result.parties:  # with no event valued, the sum is unknown, not zero
+        ccy = total.currency or ""
         totals.add_row(f"{total.name} ({total.ticker})", str(total.events), str(total.estimated), str(total.significant),
                        str(total.valued),
-                       _money_short(total.value_added, total.currency) if total.valued else unknown,
-                       _money_short(total.value_added_with_overlaps, total.currency) if total.valued else unknown)
+                       _value_pm(total.value_added, total.value_added_se, total.currency) if total.valued else unknown,
+                       _money_short(total.value_added_significant, ccy) if total.valued else unknown,
+                       _money_short(total.value_added_with_overlaps, ccy) if total.valued else unknown)
     console.print(totals)
+    console.print("± s.e.: the standard error of the value added (CAR's × the market cap; per party, events taken as "
+                  "independent). A value whose CAR is not significant is mostly noise." if not de else
+                  "± SF: Standardfehler des Wertzuwachses (der CAR × Börsenwert; je Partei Ereignisse als unabhängig "
+                  "angenommen). Ein Wert ohne signifikante CAR ist überwiegend Rauschen.", highlight=False)
     if result.skipped:
         skipped = Table(title="Übersprungen" if de else "Skipped")
         for column in (["Partei", "Ticker", "Grund", "Deals"] if de else ["party", "ticker", "reason", "deals"]):

@@ -43,7 +43,10 @@ Method (MacKinlay 1997; Campbell, Lo & MacKinlay 1997, ch. 4), in trading days:
   announcement divided by the last close on or before the figure's date (the implied number of
   shares).  Without
   either, the value added is None with the reason.  In the ticker's price currency (the price
-  file's ``currency`` column, else ``currency``, USD by default), which every row carries.
+  file's ``currency`` column, else the ``currency`` argument; with neither the value added is
+  unknown, with the reason: closes in yen are never taken for dollars), which every row carries,
+  with its standard error (CAR's × the capitalisation): a value added whose CAR is not
+  significant is mostly noise, and the tables say so.
 * **Overlapping windows**: events of one party whose event windows share days are flagged
   (``overlaps``): their CARs include the same days.  The per-party total ``value_added`` leaves
   out every event that overlaps another of the party's (no day is counted twice);
@@ -182,7 +185,9 @@ class Event:
     says why.  ``significant``: ``p < level``.  ``close_before``, ``shares``,
     ``market_cap_before``: on ``market_cap_date``, the day before the event window;
     ``market_cap_basis`` says where the share count comes from; ``value_added`` = CAR × market
-    cap (None with ``value_reason`` when it cannot be computed), in ``currency``.  ``overlaps``:
+    cap (None with ``value_reason`` when it cannot be computed), ``value_added_se`` its standard
+    error (CAR's standard error × market cap), in ``currency`` (None when the prices do not say
+    and no ``currency`` was given).  ``overlaps``:
     day 0 of the party's other events whose windows share days with this one's.  ``notes``:
     anything else worth knowing (weekend announcement, contaminated estimation window...).
     """
@@ -217,8 +222,9 @@ class Event:
     market_cap_before: float | None
     market_cap_basis: str | None
     value_added: float | None
+    value_added_se: float | None
     value_reason: str | None
-    currency: str
+    currency: str | None
     overlaps: tuple[date, ...]
     reason: str | None
     notes: tuple[str, ...] = field(default=())
@@ -243,13 +249,15 @@ class PartyTotal:
     ``value_added``: the sum over its valued events whose windows overlap none of its other events
     (no day counted twice); ``value_added_with_overlaps``: the sum over all valued events, which
     double counts the days overlapping windows share; ``overlapping``: how many events overlap
-    another.  In ``currency``.
+    another.  ``value_added_se``: the standard error of ``value_added``, treating the events as
+    independent (they are not quite: see the module's caveats); ``value_added_significant``: the part
+    of ``value_added`` from significant events.  In ``currency`` (None when the prices do not say).
     """
 
     party: str
     name: str
     ticker: str
-    currency: str
+    currency: str | None
     events: int
     estimated: int
     significant: int
@@ -258,6 +266,8 @@ class PartyTotal:
     overlapping: int
     value_added: float
     value_added_with_overlaps: float
+    value_added_se: float = 0.0
+    value_added_significant: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {name: _jsonable(getattr(self, name)) for name in self.__dataclass_fields__}
@@ -279,7 +289,7 @@ class Skipped:
 
 EVENT_COLUMNS = (
     "party", "ticker", "event_date", "day0", "deals", "alpha", "beta", "sigma", "n_estimation", "car", "car_se",
-    "t", "p", "significant", "market_cap_before", "value_added", "currency", "overlaps", "reason",
+    "t", "p", "significant", "market_cap_before", "value_added", "value_added_se", "currency", "overlaps", "reason",
 )
 
 
@@ -413,7 +423,7 @@ def event_study(
     min_estimation: int = 120,
     level: float = 0.05,
     returns: str = "simple",
-    currency: str = "USD",
+    currency: str | None = None,
 ) -> EventStudy:
     """Abnormal returns around every deal announcement of the ledger's listed parties, with
     t-statistics and the market value each announcement added (method: see the module).
@@ -439,7 +449,9 @@ def event_study(
     returns
         ``simple`` or ``log``.
     currency
-        The currency of the closes of tickers the prices give none for.
+        The currency of the closes of tickers the prices give none for.  Without it (the default)
+        such a ticker's value added is unknown, with the reason: a close in yen is never taken for
+        dollars.
 
     Returns
     -------
@@ -475,7 +487,7 @@ def event_study(
     if market not in tickers:
         shown = ", ".join(sorted(tickers)[:12]) + (" ..." if len(tickers) > 12 else "")
         raise ValueError(f"the market index {market!r} is not in the prices (they have: {shown}); "
-                         "add its closes or choose another with market=")
+                         "add its closes or choose another (--market on the command line, market= in Python)")
     closes = frame.pivot(index="date", columns="ticker", values="close").sort_index()
     calendar = closes.index[closes[market].notna()]
     on_calendar = closes.reindex(calendar)
@@ -544,7 +556,8 @@ def event_study(
             "estimation_start": None, "estimation_end": None, "n_estimation": 0, "alpha": None, "beta": None,
             "sigma": None, "ar": (), "ar_t": (), "car": None, "car_se": None, "t": None, "p": None, "dof": None,
             "significant": False, "close_before": None, "shares": None, "market_cap_date": None,
-            "market_cap_before": None, "market_cap_basis": None, "value_added": None, "value_reason": None,
+            "market_cap_before": None, "market_cap_basis": None, "value_added": None, "value_added_se": None,
+            "value_reason": None,
             "currency": ccy, "overlaps": (), "reason": None,
         }
         others = [o for o in by_party[draft.party] if o is not draft and o.position is not None]
@@ -575,8 +588,12 @@ def event_study(
             out["market_cap_date"] = days[before]
             close = float(on_calendar[ticker].iloc[before])
             out["close_before"] = close
-            shares, basis, why = _shares(ledger, draft.party, ticker, days[before], event_date, ccy, shares_of.get(ticker),
-                                         closes[ticker].dropna())
+            if ccy is None:
+                shares, basis, why = None, None, (f"the currency of {ticker}'s closes is not known: add a currency "
+                                                  "column to the prices or give the currency (--currency)")
+            else:
+                shares, basis, why = _shares(ledger, draft.party, ticker, days[before], event_date, ccy,
+                                             shares_of.get(ticker), closes[ticker].dropna())
             if shares is None:
                 out["value_reason"] = why
             else:
@@ -585,6 +602,9 @@ def event_study(
                 out["market_cap_before"] = cap
                 change = math.expm1(out["car"]) if returns == "log" else out["car"]
                 out["value_added"] = change * cap
+                # its standard error, from CAR's (delta method for log returns)
+                slope = math.exp(out["car"]) if returns == "log" else 1.0
+                out["value_added_se"] = slope * out["car_se"] * cap
         else:
             out["value_reason"] = "no CAR (the event is not estimable)"
         events.append(Event(**out, notes=tuple(notes)))
@@ -602,6 +622,9 @@ def event_study(
             overlapping=sum(bool(e.overlaps) for e in party_events),
             value_added=float(sum(e.value_added for e in valued if not e.overlaps)),  # type: ignore[misc]
             value_added_with_overlaps=float(sum(e.value_added for e in valued)),  # type: ignore[misc]
+            value_added_se=math.sqrt(sum(e.value_added_se ** 2 for e in valued if not e.overlaps)),  # type: ignore[misc]
+            value_added_significant=float(sum(e.value_added for e in valued  # type: ignore[misc]
+                                              if not e.overlaps and e.significant)),
         ))
     totals.sort(key=lambda t: (-t.value_added, t.party))
     skipped_rows = tuple(

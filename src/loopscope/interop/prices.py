@@ -367,6 +367,25 @@ def as_prices(data: Any) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 
+def fetch_range(announced: Iterable[date], estimation: int = 250, gap: int = 10,
+                window: tuple[int, int] = (-1, 1)) -> tuple[date, date]:
+    """The calendar days of prices an event study of these announcement dates needs: from far
+    enough before the first one to fill its estimation window (trading days, about 5 in 7
+    calendar days, with a margin for holidays) to just after the last one's event window.
+
+    >>> fetch_range([date(2025, 10, 6)], estimation=250, gap=10, window=(-1, 1))
+    (datetime.date(2024, 8, 3), datetime.date(2025, 10, 15))
+    """
+    days = sorted(announced)
+    if not days:
+        raise ValueError("no announcement dates: the ledger has no deals to study")
+    before = estimation + gap + max(0, -window[0]) + 1
+    after = max(0, window[1])
+    margin = 1.15  # public holidays: about 9 or 10 a year on the US exchanges
+    return (days[0] - timedelta(days=math.ceil(before * 7 / 5 * margin) + 7),
+            days[-1] + timedelta(days=math.ceil(after * 7 / 5 * margin) + 7))
+
+
 def fetch_prices(
     tickers: Iterable[str],
     start: date | str,
