@@ -189,3 +189,16 @@ def test_the_analysis_reader_keeps_line_breaks_in_cells_and_counts_lines_right(t
     assert [(p.line, p.field) for p in caught.value.problems] == [(4, "amount")]
     path.write_bytes(b'src,dst,amount,kind\r\na,b,1,"x\r\ny\xe2\x80\xa8z"\r\n')
     assert read_flows_csv(path)["kind"].tolist() == ["x\r\ny\u2028z"]
+
+
+def test_numbers_only_in_plain_notation_and_empty_imports_are_refused(tmp_path):
+    path = write_csv(tmp_path / "u.csv", ["src", "dst", "amount", "date", "kind"],
+                     [["a", "b", "1_000", "2025-01-01", "purchase"], ["a", "b", "\u0665", "2025-01-01", "purchase"],
+                      ["a", "b", "inf", "2025-01-01", "purchase"], ["a", "b", "1.5e9", "2025-01-01", "purchase"]])
+    found = problems_of(path, Defaults(source_url="https://example.org/", publisher="P"))
+    assert [(line, column) for line, column, _ in found] == [(2, "amount"), (3, "amount"), (4, "amount")]
+    empty = write_csv(tmp_path / "e.csv", ["src", "dst", "amount", "date", "kind"], [])
+    run = runner.invoke(app, ["import", str(empty), "--from", "csv-flows", "-o", str(tmp_path / "l.yaml")])
+    assert run.exit_code == 1 and "nothing written" in run.output and not (tmp_path / "l.yaml").exists()
+    odd = runner.invoke(app, ["import", str(path), "--from", "csv-flows", "-o", str(tmp_path / "out.csv")])
+    assert odd.exit_code == 2 and not (tmp_path / "out.csv").exists()

@@ -903,10 +903,9 @@ def import_(
     if output.exists() and not force and (output.is_file() or any(output.iterdir())):
         errors.print(f"{output}: exists; use --force to overwrite", markup=False, highlight=False)
         raise typer.Exit(2)
-    try:
-        fmt = target_format(output, None)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--output") from None
+    if output.suffix.lower() not in ("", ".yaml", ".yml", ".json"):
+        raise typer.BadParameter(f"{output}: write the ledger to x.yaml, x.json or a folder", param_hint="--output")
+    fmt = target_format(output, None)
     notes: list[str] = []
     try:
         if from_ == "ftm":
@@ -926,6 +925,9 @@ def import_(
         raise typer.Exit(1) from None
     for note in notes:
         errors.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    if not ledger.parties and not ledger.deals:
+        errors.print(f"{source}: no parties and no deals to import; nothing written", markup=False, highlight=False)
+        raise typer.Exit(1)
     written = ledger.save(output, fmt)
     console.print(f"wrote {len(ledger.deals)} deals and {len(ledger.parties)} parties as {fmt} to {output} "
                   f"({len(written)} file{'s' if len(written) != 1 else ''})", highlight=False)

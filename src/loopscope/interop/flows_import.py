@@ -262,9 +262,10 @@ def _deal(cell: dict[str, str], line: int, ends: dict[str, str], file: str, defa
     return record
 
 
+_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?")
+
+
 def _number(text: str) -> float | str:
-    """A number if the text is one, else the text (the model reports it with its column)."""
-    try:
-        return float(text)
-    except ValueError:
-        return text
+    """A number if the text is one in plain ASCII notation (``1000``, ``1.5e9``; not ``1_000``, not
+    other scripts' digits, not ``inf``), else the text (the model reports it with its column)."""
+    return float(text) if _NUMBER.fullmatch(text) else text

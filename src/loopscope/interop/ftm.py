@@ -192,7 +192,7 @@ _FTM_ID = re.compile(r"^[0-9a-zA-Z]([0-9a-zA-Z.\-]*[0-9a-zA-Z])?$")
 _FTM_ID_MAX = 200
 _QUOTED = re.compile(r"^[\"'](.*)[\"']$")
 _DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(T[\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+|\d{1,3}(,\d{3})+)(\.\d+)?$")
+_PLAIN_NUMBER = re.compile(r"^[+-]?([0-9]+|[0-9]{1,3}(,[0-9]{3})+)(\.[0-9]+)?$")
 _INSTALL = "reading and validating FollowTheMoney entities needs the followthemoney library: pip install 'loopscope[ftm]'"
 
 
@@ -964,6 +964,8 @@ def read_entities(path: Path | str) -> tuple[Ledger, list[str]]:
     path = Path(path)
     display = str(path)
     reader = _Reader(display)
+    if path.is_dir():
+        raise LedgerError([Problem(display, None, None, None, None, "a folder, expected a JSON lines file of FtM entities")])
     if not path.is_file():
         raise LedgerError([Problem(display, None, None, None, None, "no such file")])
     text, problem = read_text_file(path, display)

@@ -62,7 +62,7 @@ COLUMNS = REQUIRED + OPTIONAL
 INSTALL_HINT = "pip install 'loopscope[market]'"
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_NUMBER = re.compile(r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$")
+_NUMBER = re.compile(r"^[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?$")
 
 
 # ---------------------------------------------------------------------------------------------
