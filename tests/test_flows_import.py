@@ -202,3 +202,12 @@ def test_numbers_only_in_plain_notation_and_empty_imports_are_refused(tmp_path):
     assert run.exit_code == 1 and "nothing written" in run.output and not (tmp_path / "l.yaml").exists()
     odd = runner.invoke(app, ["import", str(path), "--from", "csv-flows", "-o", str(tmp_path / "out.csv")])
     assert odd.exit_code == 2 and not (tmp_path / "out.csv").exists()
+
+
+def test_a_bad_default_is_reported_once_under_its_flag(tmp_path):
+    path = write_csv(tmp_path / "k.csv", ["src", "dst", "amount", "date"],
+                     [["a", "b", "1", "2025-01-01"], ["b", "a", "2", "2025-01-02"]])
+    found = problems_of(path, Defaults(kind="purchase", source_url="https://example.org/", publisher="P",
+                                       source_date="2025-99-01", currency="XYZ"))
+    assert [(line, column) for line, column, _ in found] == [(None, "--currency"), (None, "--source-date")]
+    assert "unknown currency 'XYZ'" in found[0][2]

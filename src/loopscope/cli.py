@@ -889,6 +889,7 @@ def import_(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output.")] = False,
     kind: Annotated[Optional[str], typer.Option("--kind", help="csv-flows: the deal kind of rows without a kind column.")] = None,
     currency: Annotated[str, typer.Option("--currency", help="csv-flows: the currency of rows without a currency column.")] = "USD",
+    status: Annotated[str, typer.Option("--status", help="csv-flows: the status of rows without a status column.")] = "completed",
     source_url: Annotated[Optional[str], typer.Option("--source-url", help="csv-flows: where rows without a source_url come from.")] = None,
     publisher: Annotated[Optional[str], typer.Option("--publisher", help="csv-flows: the publisher of that source.")] = None,
     source_title: Annotated[Optional[str], typer.Option("--source-title", help="csv-flows: the title of that source.")] = None,
@@ -915,7 +916,8 @@ def import_(
         else:
             from .interop.flows_import import Defaults, read_flows_ledger
 
-            ledger = read_flows_ledger(source, Defaults(kind=kind, currency=currency, source_url=source_url, publisher=publisher,
+            ledger = read_flows_ledger(source, Defaults(kind=kind, currency=currency, status=status, source_url=source_url,
+                                                        publisher=publisher,
                                                         source_title=source_title, source_date=source_date))
     except LedgerError as exc:
         for problem in exc.problems:

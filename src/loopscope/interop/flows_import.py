@@ -19,7 +19,7 @@ CSV column                    ledger field
 ``id`` or ``deal_id``         the deal id (default ``flow-<line>``)
 ``kind``                      the deal kind (default: the ``--kind`` flag; one of them is required:
                               the direction money flows depends on it)
-``status``                    the deal's status (default ``completed``: a row of a flows table
+``status``                    the deal's status (default: the ``--status`` flag, ``completed``: a row of a flows table
                               records money that moved)
 ``title``                     the deal's title (default: "<kind> from <src> to <dst>, <file> line N")
 ``source_url``, ``publisher`` the deal's source (default: the ``--source-url`` and ``--publisher``
@@ -149,6 +149,7 @@ def read_flows_ledger(path: Path | str, defaults: Defaults = Defaults()) -> Ledg
         problems.append(Problem(name, 1, None, None, None, f"repeated column(s) {', '.join(repeated)}"))
     if "id" in header and "deal_id" in header:
         problems.append(Problem(name, 1, None, None, None, "give either id or deal_id, not both"))
+    problems.extend(_check_defaults(defaults, name))
     if "kind" not in header and defaults.kind is None:
         problems.append(Problem(name, 1, None, None, None,
                                 "no kind column and no default kind (--kind): the kind fixes which way money flows"))
@@ -219,6 +220,31 @@ def read_flows_ledger(path: Path | str, defaults: Defaults = Defaults()) -> Ledg
     if problems:
         raise LedgerError(problems)
     return Ledger(built.entities["parties"], built.entities["deals"])
+
+
+#: the flag each default comes from, and the type it must have
+_FLAGS = {"kind": ("--kind", "DealKindName"), "currency": ("--currency", "Currency"), "status": ("--status", "Status"),
+          "source_url": ("--source-url", "Url"), "publisher": ("--publisher", "Text"),
+          "source_title": ("--source-title", "Text"), "source_date": ("--source-date", "Day")}
+
+
+def _check_defaults(defaults: Defaults, file: str) -> list[Problem]:
+    """Problems with the defaults themselves, reported once under the flag's name (not on every row)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from ..ledger import model
+
+    problems = []
+    for key, (flag, type_name) in _FLAGS.items():
+        value = getattr(defaults, key)
+        if value is None:
+            continue
+        try:
+            TypeAdapter(getattr(model, type_name)).validate_python(value)
+        except ValidationError as exc:
+            message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+            problems.append(Problem(file, None, None, None, flag, message))
+    return problems
 
 
 def _deal(cell: dict[str, str], line: int, ends: dict[str, str], file: str, defaults: Defaults) -> dict[str, Any]:
