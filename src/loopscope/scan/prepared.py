@@ -79,11 +79,81 @@ class PreparedLedger:
         return Transactions(arrays["src"].astype(np.int32, copy=False), arrays["dst"].astype(np.int32, copy=False),
                             arrays["amount"].astype(np.float64, copy=False), arrays["ts"].astype(np.int64, copy=False))
 
-    def times(self) -> np.ndarray:
-        """Every transaction's time (int64 µs), for planning chunks."""
+    def read_columns(self, lo: int, hi: int, columns: list[str]):
+        """Rows ``lo … hi-1`` of the given columns as a pyarrow Table (reading only their row groups)."""
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        return pq.read_table(self.transactions_path, columns=["ts"]).column("ts").to_numpy()
+        file = pq.ParquetFile(self.transactions_path)
+        parts = []
+        start = 0
+        for g in range(file.num_row_groups):
+            size = file.metadata.row_group(g).num_rows
+            if start + size > lo and start < hi:
+                table = file.read_row_group(g, columns=columns)
+                a, b = max(lo - start, 0), min(hi - start, size)
+                parts.append(table.slice(a, b - a))
+            start += size
+            if start >= hi:
+                break
+        if not parts:
+            return pq.read_schema(self.transactions_path).empty_table().select(columns)
+        return pa.concat_tables(parts)
+
+    def timeline(self) -> "Timeline":
+        """Look up times by position and positions by time, one row group at a time."""
+        return Timeline(self)
+
+    def account_names(self) -> np.ndarray:
+        import pyarrow.parquet as pq
+
+        return pq.read_table(self.accounts_path, columns=["name"]).column("name").to_numpy(zero_copy_only=False)
+
+
+class Timeline:
+    """The ``ts`` column of a prepared ledger, read a row group at a time (memory bounded by a group)."""
+
+    def __init__(self, prepared: PreparedLedger) -> None:
+        import pyarrow.parquet as pq
+
+        self._file = pq.ParquetFile(prepared.transactions_path)
+        meta = self._file.metadata
+        sizes = [meta.row_group(g).num_rows for g in range(meta.num_row_groups)]
+        self._starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        self._cached: tuple[int, np.ndarray] | None = None
+        self._last = [None] * len(sizes)
+
+    def __len__(self) -> int:
+        return int(self._starts[-1])
+
+    def _group(self, g: int) -> np.ndarray:
+        if self._cached is None or self._cached[0] != g:
+            self._cached = (g, self._file.read_row_group(g, columns=["ts"]).column("ts").to_numpy())
+        return self._cached[1]
+
+    def _group_last(self, g: int) -> int:
+        if self._last[g] is None:
+            self._last[g] = int(self._group(g)[-1])
+        return self._last[g]
+
+    def time_of(self, i: int) -> int:
+        """The time of transaction ``i``."""
+        g = int(np.searchsorted(self._starts, i, side="right")) - 1
+        return int(self._group(g)[i - self._starts[g]])
+
+    def first_after(self, t: int) -> int:
+        """The position of the first transaction later than ``t`` (``len`` when there is none)."""
+        groups = len(self._starts) - 1
+        lo, hi = 0, groups
+        while lo < hi:  # first group whose last time is later than t
+            mid = (lo + hi) // 2
+            if self._group_last(mid) <= t:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo == groups:
+            return len(self)
+        return int(self._starts[lo] + np.searchsorted(self._group(lo), t, side="right"))
 
 
 def write_prepared(tx: Transactions, folder: Path | str, *, ids=None, accounts=None, currency: str | None = None,
