@@ -1,7 +1,7 @@
 """Benchmarks: one command runs them all and prints each table with the peers side by side.
 
     python3 benchmarks/run.py                 # everything (takes a while)
-    python3 benchmarks/run.py cycles          # one of: ledger, cycles, circulation, dataset, report, stress, serve
+    python3 benchmarks/run.py cycles          # one of: ledger, cycles, circulation, dataset, report, stress, serve, scan
     python3 benchmarks/run.py all --quick     # small sizes, a smoke test
 
 Speed and memory goals are measured here, never in the unit tests.
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-SUITES = ("ledger", "cycles", "circulation", "dataset", "report", "stress", "serve")
+SUITES = ("ledger", "cycles", "circulation", "dataset", "report", "stress", "serve", "scan")
 
 
 def main() -> None:

@@ -1130,6 +1130,198 @@ def figures_update(
         return
     console.print(result.summary(), markup=False, highlight=False, soft_wrap=True)
 
+def _utc(microseconds: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(microseconds / 1e6, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _load_transactions(ledger: Path, work: Path, columns, rejects, currency, time_format, time_unit):
+    """Load a transaction ledger for ``scan``; problems exit with status 1 and name file, row and field."""
+    from .scan.load import LoadError, load_ledger
+
+    try:
+        return load_ledger(ledger, work, columns=columns, rejects=rejects, currency=currency,
+                           time_format=time_format, time_unit=time_unit)
+    except LoadError as exc:
+        errors.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def scan(
+    ledger: Annotated[Path, typer.Argument(help="Transaction ledger: a CSV file, a Parquet file or a folder of Parquet parts, "
+                                                "with columns src, dst, amount, timestamp (and optionally id, currency).",
+                                           show_default=False)],
+    window: Annotated[str, typer.Option(help="Longest time from the first to the last payment of a round trip (inclusive): "
+                                             "e.g. 24h, 7d, 2w.")] = "7d",
+    max_length: Annotated[int, typer.Option("--max-length", help="Most hops (payments) in a round trip (2–12).")] = 6,
+    min_amount: Annotated[float, typer.Option("--min-amount", help="Leave out payments below this amount.")] = 0.0,
+    amount_ratio: Annotated[Optional[float], typer.Option("--amount-ratio", help="Each hop must carry at least this share "
+                                                          "of the previous one (money passed on minus a cut), e.g. 0.8.")] = None,
+    order: Annotated[str, typer.Option(help="time: timestamps strictly increase along the trip; any: all payments within "
+                                            "the window in any order (as IBM's AMLSim plants them).")] = "time",
+    engine: Annotated[str, typer.Option(help="auto, memory (compiled, fastest when a chunk fits), duckdb (out of core) "
+                                             "or spark.")] = "auto",
+    spark_master: Annotated[Optional[str], typer.Option("--spark-master", help="Spark master URL for --engine spark "
+                                                        "(default local[2]).")] = None,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output", help="Write the round trips here (.parquet or .csv).")] = None,
+    features: Annotated[Optional[Path], typer.Option("--features", help="Write per-transaction cycle counts by length here "
+                                                     "(.parquet or .csv; default with -o: OUT's name + .features.parquet).")] = None,
+    rejects: Annotated[Optional[Path], typer.Option("--rejects", help="Write malformed rows here (.csv or .parquet) and scan "
+                                                    "the rest; without it, malformed rows stop the scan.")] = None,
+    src_column: Annotated[str, typer.Option("--src-column", help="Column of the paying account.")] = "src",
+    dst_column: Annotated[str, typer.Option("--dst-column", help="Column of the receiving account.")] = "dst",
+    amount_column: Annotated[str, typer.Option("--amount-column", help="Column of the amount.")] = "amount",
+    time_column: Annotated[str, typer.Option("--time-column", help="Column of the timestamp.")] = "timestamp",
+    id_column: Annotated[str, typer.Option("--id-column", help="Column of the transaction id (optional).")] = "id",
+    currency_column: Annotated[str, typer.Option("--currency-column", help="Column of the currency (optional).")] = "currency",
+    time_format: Annotated[Optional[str], typer.Option("--time-format", help="strptime format of text timestamps, e.g. "
+                                                       "'%Y/%m/%d %H:%M' (default: ISO 8601).")] = None,
+    time_unit: Annotated[Optional[str], typer.Option("--time-unit", help="Timestamps are epoch numbers in s, ms or us.")] = None,
+    currency: Annotated[Optional[str], typer.Option(help="Scan only payments in this currency (the others are counted and "
+                                                    "reported).")] = None,
+    threads: Annotated[Optional[int], typer.Option(help="Threads for the memory and DuckDB engines (default: all cores).")] = None,
+    chunk_size: Annotated[Optional[int], typer.Option("--chunk-size", help="Start transactions per chunk (memory is one chunk "
+                                                      "plus one window).")] = None,
+    work: Annotated[Optional[Path], typer.Option(help="Folder for temporary files (default: the system's).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Find temporal round trips (money that comes back to where it started) in a transaction ledger of any size."""
+    import shutil
+    import tempfile
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .scan.load import Columns
+    from .scan.run import ENGINES, scan_prepared
+    from .scan.spec import ScanSpec, parse_duration
+
+    try:
+        spec = ScanSpec(window=parse_duration(window), max_length=max_length, min_amount=min_amount,
+                        amount_ratio=amount_ratio, order=order)  # type: ignore[arg-type]
+    except ValueError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    if engine not in ENGINES:
+        errors.print(f"error: --engine must be one of {', '.join(ENGINES)}, not {engine!r}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    for path in (output, features):
+        if path is not None and path.suffix.lower() not in (".parquet", ".csv"):
+            errors.print(f"error: {path}: write .parquet or .csv", markup=False, highlight=False)
+            raise typer.Exit(2)
+    if output is not None and features is None:
+        features = output.with_name(output.stem + ".features.parquet")
+    if not ledger.exists():
+        errors.print(f"error: {ledger}: no such file or folder", markup=False, highlight=False)
+        raise typer.Exit(2)
+    columns = Columns(src=src_column, dst=dst_column, amount=amount_column, timestamp=time_column,
+                      id=id_column, currency=currency_column)
+    folder = Path(tempfile.mkdtemp(prefix="loopscope-scan-", dir=work))
+    try:
+        loaded = _load_transactions(ledger, folder / "prepared", columns, rejects, currency, time_format, time_unit)
+        if loaded.rejected:
+            errors.print(f"{loaded.rejected:,} malformed rows set aside in {rejects}; first: {loaded.rejections[0]}",
+                         markup=False, highlight=False, soft_wrap=True)
+        if loaded.other_currency:
+            errors.print(f"{loaded.other_currency:,} rows in currencies other than {loaded.currency} left out",
+                         markup=False, highlight=False)
+        show = not quiet and not as_json and errors.is_terminal
+        with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),
+                      TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), console=errors, disable=not show,
+                      transient=True) as bar:
+            task = bar.add_task("scan", total=len(loaded.prepared), rate="")
+            import time as clock
+
+            started = clock.perf_counter()
+
+            def progress(done: int, total: int) -> None:
+                rate = done / max(clock.perf_counter() - started, 1e-9)
+                bar.update(task, completed=done, rate=f"{rate:,.0f} rows/s")
+
+            try:
+                summary = scan_prepared(loaded.prepared, spec, engine=engine, round_trips_path=output,
+                                        features_path=features, progress=progress, spark_master=spark_master,
+                                        threads=threads, chunk_size=chunk_size, work=folder)
+            except ImportError as exc:
+                errors.print(f"error: engine {engine} needs a package that is not installed ({exc.name}); "
+                             "install loopscope[spark] for --engine spark", markup=False, highlight=False)
+                raise typer.Exit(2) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if as_json:
+        data = summary.to_dict()
+        data.update(rows_read=loaded.rows_read, rejected=loaded.rejected, other_currency=loaded.other_currency)
+        _emit_json(data)
+        return
+    unit = f" {summary.currency}" if summary.currency else " (currency not given)"
+    console.print(f"{summary.transactions:,} transactions scanned by the {summary.engine} engine in {summary.seconds:.2f} s "
+                  f"({spec.describe()})", markup=False, highlight=False)
+    console.print(f"{summary.round_trips:,} round trips; {summary.transactions_on_round_trips:,} transactions lie on at least "
+                  f"one; {summary.circulated_total:,.2f}{unit} circulated (each trip's smallest payment, summed)",
+                  markup=False, highlight=False)
+    table = Table(title="Round trips by length")
+    table.add_column("hops", justify="right")
+    table.add_column("round trips", justify="right")
+    for k, count in summary.by_length.items():
+        table.add_row(str(k), f"{count:,}")
+    console.print(table)
+    if summary.largest:
+        top = Table(title=f"Largest round trips by circulated amount{unit}")
+        for name in ("circulated", "first (UTC)", "last (UTC)", "accounts", "transactions"):
+            top.add_column(name, justify="right" if name == "circulated" else "left")
+        for trip in summary.largest:
+            top.add_row(f"{trip.circulated:,.2f}", _utc(trip.first_time), _utc(trip.last_time),
+                        " → ".join(trip.accounts + trip.accounts[:1]), ", ".join(trip.transactions))
+        console.print(top)
+    if output is not None:
+        console.print(f"round trips written to {output}; cycle features to {features}", markup=False, highlight=False)
+    elif features is not None:
+        console.print(f"cycle features written to {features}", markup=False, highlight=False)
+
+
+@app.command()
+def synth(
+    accounts: Annotated[int, typer.Option(help="Number of accounts.")] = 100_000,
+    transactions: Annotated[int, typer.Option(help="Number of transactions (exactly).")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed writes the same file.")] = 1,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write (.parquet or .csv).")] = Path("ledger.parquet"),
+    days: Annotated[int, typer.Option(help="Days the ledger spans.")] = 30,
+    start: Annotated[str, typer.Option(help="First day (YYYY-MM-DD, UTC).")] = "2025-09-01",
+    laundering_share: Annotated[float, typer.Option("--laundering-share", help="Share of planted laundering transactions.")] = 0.001,
+    cycle_window: Annotated[str, typer.Option("--cycle-window", help="Longest span of a planted cycle.")] = "7d",
+    max_cycle_length: Annotated[int, typer.Option("--max-cycle-length", help="Longest planted cycle (hops).")] = 6,
+    currency: Annotated[str, typer.Option(help="Currency code written in every row.")] = "USD",
+) -> None:
+    """Write a synthetic transaction ledger with labelled laundering patterns (AMLworld typologies) to test scans on."""
+    from collections import Counter
+
+    from .scan.spec import parse_duration
+    from .scan.synth import synthesize
+
+    if output.suffix.lower() not in (".parquet", ".csv"):
+        errors.print(f"error: {output}: write .parquet or .csv", markup=False, highlight=False)
+        raise typer.Exit(2)
+    try:
+        ledger = synthesize(accounts, transactions, seed, days=days, start=start, laundering_share=laundering_share,
+                            currency=currency, cycle_window=parse_duration(cycle_window), max_cycle_length=max_cycle_length)
+    except ValueError as exc:
+        errors.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    ledger.write(output)
+    kinds = Counter(p.typology for p in ledger.patterns)
+    labelled = int(ledger.is_laundering.sum())
+    console.print(f"{transactions:,} transactions between {accounts:,} accounts over {days} days written to {output}; "
+                  f"{labelled:,} labelled laundering in {len(ledger.patterns):,} planted patterns "
+                  f"(synthetic data, seed {seed})", markup=False, highlight=False)
+    table = Table(title="Planted patterns")
+    table.add_column("typology")
+    table.add_column("patterns", justify="right")
+    for name, count in sorted(kinds.items()):
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+
 
 def main() -> None:
     """Entry point: run the app; turn unexpected OS errors into one clean line."""

@@ -73,11 +73,11 @@ def format_duration(microseconds: int) -> str:
     """The shortest exact spelling of a duration.
 
     >>> format_duration(7 * 86_400_000_000)
-    '1w'
+    '7d'
     >>> format_duration(36 * 3_600_000_000)
     '36h'
     """
-    for unit in ("w", "d", "h", "m", "s", "ms"):
+    for unit in ("d", "h", "m", "s", "ms"):
         size = MICROSECONDS[unit]
         if microseconds % size == 0 and microseconds:
             return f"{microseconds // size}{unit}"
