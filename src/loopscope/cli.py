@@ -8,6 +8,7 @@ exit with status 1; no traceback reaches the user.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -30,7 +31,7 @@ app = typer.Typer(
 console = Console()
 if not console.is_terminal:  # piped or captured: do not squeeze tables into 80 columns
     console.width = max(console.width, 160)
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # messages are never folded; a path stays one word
 
 PathArg = Annotated[
     Optional[Path],
@@ -1213,6 +1214,22 @@ def scan(
             raise typer.Exit(2)
     if output is not None and features is None:
         features = output.with_name(output.stem + ".features.parquet")
+    if chunk_size is not None and chunk_size < 1:
+        errors.print(f"error: --chunk-size must be at least 1, not {chunk_size}", markup=False, highlight=False)
+        raise typer.Exit(2)
+    cores = os.cpu_count() or 1
+    if threads is not None and not 1 <= threads <= cores:
+        errors.print(f"error: --threads must be between 1 and {cores} (this machine's cores), not {threads}",
+                     markup=False, highlight=False)
+        raise typer.Exit(2)
+    written = [p for p in (output, features, rejects) if p is not None]
+    for i, path in enumerate(written):
+        if ledger.exists() and path.exists() and path.resolve() == ledger.resolve():
+            errors.print(f"error: {path} is the ledger itself: choose another output file", markup=False, highlight=False)
+            raise typer.Exit(2)
+        if any(path.resolve() == other.resolve() for other in written[i + 1:]):
+            errors.print(f"error: {path} is named for two outputs", markup=False, highlight=False)
+            raise typer.Exit(2)
     if not ledger.exists():
         errors.print(f"error: {ledger}: no such file or folder", markup=False, highlight=False)
         raise typer.Exit(2)
@@ -1222,10 +1239,12 @@ def scan(
     try:
         loaded = _load_transactions(ledger, folder / "prepared", columns, rejects, currency, time_format, time_unit)
         if loaded.rejected:
-            errors.print(f"{loaded.rejected:,} malformed rows set aside in {rejects}; first: {loaded.rejections[0]}",
+            rows = "row" if loaded.rejected == 1 else "rows"
+            errors.print(f"{loaded.rejected:,} malformed {rows} set aside in {rejects}; first: {loaded.rejections[0]}",
                          markup=False, highlight=False, soft_wrap=True)
         if loaded.other_currency:
-            errors.print(f"{loaded.other_currency:,} rows in currencies other than {loaded.currency} left out",
+            rows = "row" if loaded.other_currency == 1 else "rows"
+            errors.print(f"{loaded.other_currency:,} {rows} in currencies other than {loaded.currency} left out",
                          markup=False, highlight=False)
         show = not quiet and not as_json and errors.is_terminal
         with Progress(TextColumn("scanning"), BarColumn(), TextColumn("{task.completed:,}/{task.total:,} rows"),

@@ -174,6 +174,8 @@ def scan_prepared(prepared: PreparedLedger, spec: ScanSpec, *, engine: str = "au
     name = choose_engine(prepared) if engine == "auto" else engine
     if chunk_size is None:
         chunk_size = 2_000_000 if name == "memory" else 1_000_000
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
     names = prepared.account_names()
     trips = _Writer(round_trips_path) if round_trips_path else None
     feats = _Writer(features_path) if features_path else None
