@@ -28,6 +28,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+BACKWARD_BUDGET = 256
+"""Most payments the backward search of one start may read.  Around hubs (accounts receiving thousands of
+payments a day) a deeper level would cost more than the forward search it prunes; the levels completed
+within the budget are used, which is still a valid (weaker) bound."""
+
+
 @njit(cache=True, inline="always")
 def _first_after_time(ptr, times, v, t):
     """Position of ``v``'s first list entry with time > ``t`` (binary search)."""
@@ -60,11 +66,15 @@ def _first_after_index(ptr, edges, v, first):
 def _backward(first, mark, home, t0, limit, any_order, levels, iptr, iedge, itime, isrc,
               lat, stamp, frontier, changed, touched):
     """Fill ``lat[h, x]`` (valid where ``stamp[h, x] == mark``) for ``h = 1 … levels``: the latest
-    time ``x`` can leave and still reach ``home`` in at most ``h`` hops inside the window."""
+    time ``x`` can leave and still reach ``home`` in at most ``h`` hops inside the window.  Returns the
+    number of levels filled within ``BACKWARD_BUDGET`` payments read (0: none)."""
     n_touched = 0
     n_front = 0
     p = _first_after_index(iptr, iedge, home, first) if any_order else _first_after_time(iptr, itime, home, t0)
-    end = iptr[home + 1]
+    end = _first_after_time(iptr, itime, home, limit)
+    budget = BACKWARD_BUDGET - (end - p)
+    if budget < 0:
+        return 0
     while p < end:
         t = itime[p]
         if t > limit:
@@ -90,7 +100,10 @@ def _backward(first, mark, home, t0, limit, any_order, levels, iptr, iedge, itim
             y = frontier[i]
             bound = lat[h - 1, y]
             q = _first_after_index(iptr, iedge, y, first) if any_order else _first_after_time(iptr, itime, y, t0)
-            end = iptr[y + 1]
+            end = _first_after_time(iptr, itime, y, limit if any_order else bound - 1)
+            budget -= end - q
+            if budget < 0:
+                return h - 1
             while q < end:
                 t = itime[q]
                 if t > limit or (not any_order and t >= bound):
@@ -120,6 +133,7 @@ def _backward(first, mark, home, t0, limit, any_order, levels, iptr, iedge, itim
                     stamp[hh, x] = mark
                     lat[hh, x] = lat[h, x]
             break
+    return levels
 
 
 @njit(cache=True, inline="always")
@@ -138,8 +152,9 @@ def _from_start(first, mark, home, v0, t0, a0, window, max_length, levels, ratio
     transactions written to ``out[pos:]`` (each listed from ``first``, following the money)."""
     limit = t0 + window
     start = _first_after_index(optr, oedge, v0, first) if any_order else _first_after_time(optr, otime, v0, t0)
-    _backward(first, mark, home, t0, limit, any_order, levels, iptr, iedge, itime, isrc, lat, stamp, frontier,
-              changed, touched)
+    if levels > 0:
+        levels = _backward(first, mark, home, t0, limit, any_order, levels, iptr, iedge, itime, isrc, lat, stamp,
+                           frontier, changed, touched)
     k = max_length
     if k - 1 <= levels and not _can_close(lat, stamp, mark, k - 1, v0, t0, any_order):
         return 0

@@ -43,7 +43,7 @@ def find_round_trips(tx: Transactions, spec: ScanSpec, starts: slice | None = No
     if n_accounts > 2 * len(src) + 1024:  # a chunk of a big ledger: number its accounts densely
         accounts, inverse = np.unique(np.concatenate([src, dst]), return_inverse=True)
         src, dst, n_accounts = inverse[: len(src)], inverse[len(src):], len(accounts)
-    depth = max(1, min(spec.max_length - 1, BACKWARD_LEVELS if levels is None else levels))
+    depth = max(0, min(spec.max_length - 1, BACKWARD_LEVELS if levels is None else levels))
     import numba
 
     from ._kernels import round_trips
