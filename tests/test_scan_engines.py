@@ -1,10 +1,8 @@
-"""One semantics, three engines: DuckDB and Spark return exactly the round trips of the brute-force
-search and of the memory engine, chunk by chunk and through the scan driver."""
+"""One semantics, three engines: DuckDB returns exactly the round trips of the brute-force search and
+of the memory engine, chunk by chunk and through the scan driver (Spark: ``test_scan_sql_engines.py``)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -75,76 +73,4 @@ def test_driver_output_is_the_same_for_memory_and_duckdb(tmp_path):
     assert tables["memory"][0].equals(tables["duckdb"][0])
     assert tables["memory"][1].equals(tables["duckdb"][1])
 
-
-# --- Spark: one local session for the module (starting one costs several seconds) ---------------------------
-
-
-@pytest.fixture(scope="module")
-def spark():
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime: tools/install-system-deps.sh installs openjdk-17-jre-headless")
-    from loopscope.backends.spark_engine import spark_session
-
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = spark_session("local[2]", "loopscope-tests")
-    yield session
-    session.stop()
-
-
-def _many_small_ledgers(parts: int):
-    """Several small random ledgers side by side in one (accounts and times apart, so no round trip
-    crosses two), with their brute-force round trips numbered in the combined ledger: a Spark job has a
-    fixed cost of seconds, so each job checks many cases."""
-    from loopscope.scan.spec import Cycles, Transactions
-
-    arrays, offsets, size = [], [], 0
-    for part in range(parts):
-        tx = random_transactions(np.random.default_rng(100 + part), 4, 14, 12)
-        arrays.append((tx.src + 10 * part, tx.dst + 10 * part, tx.amount, tx.time + 1000 * part, tx))
-        offsets.append(size)
-        size += len(tx)
-    combined = Transactions.from_arrays(*(np.concatenate([a[i] for a in arrays]) for i in range(4)))
-
-    def expected(spec):
-        found = []
-        for (_, _, _, _, tx), offset in zip(arrays, offsets):
-            found += [tuple(e + offset for e in c) for c in brute_force(tx, spec).to_lists()]
-        return Cycles.from_lists(found).sorted().to_lists()
-
-    return combined, expected
-
-
-def test_spark_equals_brute_force(spark, tmp_path):
-    from loopscope.backends.spark_engine import SparkEngine
-
-    tx, expected = _many_small_ledgers(8)
-    prepared = write_prepared(tx, tmp_path / "prep")
-    checked = 0
-    for spec in (SPECS[1], ScanSpec(window=12, max_length=6, amount_ratio=0.9, min_amount=80.0)):
-        truth = expected(spec)
-        assert truth == find_round_trips(tx, spec).to_lists()  # the combination itself is right
-        engine = SparkEngine(prepared, spec, session=spark)
-        try:
-            assert engine.find(0, len(tx)).to_lists() == truth
-        finally:
-            engine.close()
-        checked += len(truth)
-    assert checked > 20
-
-
-def test_spark_equals_memory_in_chunks_and_as_one_job(spark, tmp_path):
-    from loopscope.backends.spark_engine import SparkEngine
-
-    tx = random_transactions(np.random.default_rng(8), 25, 800, 500)
-    prepared = write_prepared(tx, tmp_path / "prep")
-    spec = ScanSpec(window=30, max_length=5)
-    expected = find_round_trips(tx, spec).to_lists()
-    assert len(expected) > 20
-    engine = SparkEngine(prepared, spec, session=spark)
-    try:
-        assert engine.find_all().to_lists() == expected
-        assert engine.find(0, 300).to_lists() + engine.find(300, 800).to_lists() == expected
-    finally:
-        engine.close()
-    assert not spark.sparkContext._jsc.sc().isStopped()  # a shared session is left running
+# Spark: tests/test_scan_sql_engines.py (one shared local session, many cases per job).
