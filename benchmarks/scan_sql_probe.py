@@ -16,7 +16,6 @@ import argparse
 import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -74,10 +73,9 @@ def duckdb(args) -> None:
     n = len(prepared)
     lengths = np.zeros(13, dtype=np.int64)
     found = 0
-    temp = args.temp_directory or tempfile.mkdtemp(prefix="loopscope-duckdb-")
     start = time.perf_counter()
     with DuckDBEngine(prepared, _spec(args), memory_limit=args.memory_limit, threads=args.threads,
-                      temp_directory=temp) as engine:
+                      temp_directory=args.temp_directory) as engine:
         for lo, hi in _chunks(n, args.chunk, args.chunks):
             t = time.perf_counter()
             cycles = engine.find(lo, hi)
